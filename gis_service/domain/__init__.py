@@ -1,0 +1,1 @@
+"""The domain: collections, queries and values; no HTTP and no SQL here."""

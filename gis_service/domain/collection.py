@@ -1,0 +1,66 @@
+"""What a published collection is: its schema, extent and provenance."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+COLLECTION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+
+
+class PropertyType(StrEnum):
+    """Attribute types both stores can hold faithfully."""
+
+    STRING = "string"
+    INTEGER = "integer"
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    DATE = "date"
+    DATETIME = "datetime"
+
+
+class PropertyDef(BaseModel):
+    name: str
+    type: PropertyType
+
+
+class TemporalFields(BaseModel):
+    """The property (or start and end properties) that `datetime` queries use."""
+
+    start: str
+    end: str | None = None
+
+
+class CollectionInfo(BaseModel):
+    """Metadata of one collection, stored beside its features by every store."""
+
+    id: str
+    title: str
+    description: str = ""
+    geometry_type: str = "Geometry"
+    properties: list[PropertyDef] = Field(default_factory=list)
+    bbox: tuple[float, float, float, float] | None = None
+    temporal: TemporalFields | None = None
+    temporal_extent: tuple[str | None, str | None] | None = None
+    source_crs: str | None = None
+    source_file: str | None = None
+    feature_count: int = 0
+    updated: datetime | None = None
+
+    def prop(self, name: str) -> PropertyDef | None:
+        for prop in self.properties:
+            if prop.name == name:
+                return prop
+        return None
+
+    @property
+    def property_names(self) -> list[str]:
+        return [p.name for p in self.properties]
+
+
+def valid_collection_id(collection_id: str) -> bool:
+    """Ids appear in URLs and file names, so they are kept to a safe alphabet."""
+    return bool(COLLECTION_ID.match(collection_id))

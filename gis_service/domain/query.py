@@ -1,0 +1,189 @@
+"""Typed feature queries, parsed from request strings with precise errors."""
+
+from __future__ import annotations
+
+import base64
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import orjson
+
+from ..errors import InvalidParameter
+from .collection import CollectionInfo
+from .values import as_utc, parse_typed
+
+
+@dataclass(frozen=True)
+class BBox:
+    """A CRS84 box; minx > maxx means it crosses the antimeridian."""
+
+    minx: float
+    miny: float
+    maxx: float
+    maxy: float
+
+    def parts(self) -> list[tuple[float, float, float, float]]:
+        """Boxes that never cross the antimeridian, for index lookups."""
+        if self.minx <= self.maxx:
+            return [(self.minx, self.miny, self.maxx, self.maxy)]
+        return [(self.minx, self.miny, 180.0, self.maxy), (-180.0, self.miny, self.maxx, self.maxy)]
+
+
+@dataclass(frozen=True)
+class TimeInterval:
+    """Closed interval in UTC; None is an open end."""
+
+    start: datetime | None
+    end: datetime | None
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Keyset position: continue after (or before) the feature with this id."""
+
+    after: bool
+    fid: int
+
+    def encode(self) -> str:
+        raw = orjson.dumps({"d": "a" if self.after else "b", "id": self.fid})
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, token: str) -> Cursor:
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+            data = orjson.loads(raw)
+            direction, fid = data["d"], data["id"]
+            if direction not in ("a", "b") or not isinstance(fid, int):
+                raise ValueError(token)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise InvalidParameter("cursor", "not a cursor issued by this service") from exc
+        return cls(after=direction == "a", fid=fid)
+
+
+@dataclass
+class FeatureQuery:
+    """One page of a collection's features; what every store must answer identically."""
+
+    limit: int = 10
+    bbox: BBox | None = None
+    interval: TimeInterval | None = None
+    equals: dict[str, Any] = field(default_factory=dict)
+    cursor: Cursor | None = None
+    offset: int = 0
+
+    @property
+    def filtered(self) -> bool:
+        return self.bbox is not None or self.interval is not None or bool(self.equals)
+
+
+def parse_limit(text: str | None, default: int, maximum: int) -> int:
+    """Values above the maximum are clamped, as Part 1 (1.0.1) says; below 1 is an error."""
+    if text is None:
+        return default
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise InvalidParameter("limit", f"{text!r} is not an integer") from exc
+    if value < 1:
+        raise InvalidParameter("limit", f"must be at least 1, got {value}")
+    return min(value, maximum)
+
+
+def parse_offset(text: str | None) -> int:
+    if text is None:
+        return 0
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise InvalidParameter("offset", f"{text!r} is not an integer") from exc
+    if value < 0:
+        raise InvalidParameter("offset", "must not be negative")
+    return value
+
+
+def parse_bbox(text: str | None) -> BBox | None:
+    """Four or six CRS84 numbers; a six-number box's heights are ignored (2D data)."""
+    if text is None:
+        return None
+    parts = text.split(",")
+    if len(parts) not in (4, 6):
+        raise InvalidParameter("bbox", f"expected 4 or 6 comma-separated numbers, got {len(parts)}")
+    try:
+        numbers = [float(p) for p in parts]
+    except ValueError as exc:
+        raise InvalidParameter("bbox", f"{text!r} contains a value that is not a number") from exc
+    if not all(math.isfinite(n) for n in numbers):
+        raise InvalidParameter("bbox", "values must be finite numbers")
+    if len(numbers) == 6:
+        minx, miny, minz, maxx, maxy, maxz = numbers
+        if minz > maxz:
+            raise InvalidParameter("bbox", "minimum height is above the maximum height")
+    else:
+        minx, miny, maxx, maxy = numbers
+    for lon in (minx, maxx):
+        if not -180 <= lon <= 180:
+            raise InvalidParameter("bbox", f"longitude {lon} is outside -180..180")
+    for lat in (miny, maxy):
+        if not -90 <= lat <= 90:
+            raise InvalidParameter("bbox", f"latitude {lat} is outside -90..90")
+    if miny > maxy:
+        raise InvalidParameter("bbox", "the lower latitude is above the upper latitude")
+    return BBox(minx, miny, maxx, maxy)
+
+
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _parse_instant(text: str, *, end: bool) -> datetime:
+    """RFC 3339 date-time; a bare date stands for its whole day (start or end of it)."""
+    if _DATE_ONLY.match(text):
+        day = date.fromisoformat(text)
+        moment = datetime.combine(day, time.min, tzinfo=UTC)
+        return moment + timedelta(days=1, microseconds=-1) if end else moment
+    if "T" not in text.upper():
+        raise ValueError(text)
+    return as_utc(datetime.fromisoformat(text.replace("z", "Z").replace("t", "T")))
+
+
+def parse_datetime(text: str | None) -> TimeInterval | None:
+    """An instant, or an interval with `..` or empty open ends (OGC /req/core/fc-time-definition)."""
+    if text is None:
+        return None
+    pieces = text.split("/")
+    if len(pieces) > 2:
+        raise InvalidParameter("datetime", f"{text!r} has more than one '/'")
+    try:
+        if len(pieces) == 1:
+            if pieces[0] in ("", ".."):
+                raise ValueError(text)
+            return TimeInterval(_parse_instant(pieces[0], end=False), _parse_instant(pieces[0], end=True))
+        start_text, end_text = (p.strip() for p in pieces)
+        start = None if start_text in ("", "..") else _parse_instant(start_text, end=False)
+        end = None if end_text in ("", "..") else _parse_instant(end_text, end=True)
+    except ValueError as exc:
+        raise InvalidParameter(
+            "datetime", f"{text!r} is not an RFC 3339 date-time or interval"
+        ) from exc
+    if start is None and end is None:
+        raise InvalidParameter("datetime", "an interval needs at least one closed end")
+    if start is not None and end is not None and start > end:
+        raise InvalidParameter("datetime", "the interval's start is after its end")
+    return TimeInterval(start, end)
+
+
+def parse_equals(collection: CollectionInfo, params: dict[str, str]) -> dict[str, Any]:
+    """`?name=value` filters, each value checked against the property's type."""
+    equals: dict[str, Any] = {}
+    for name, text in params.items():
+        prop = collection.prop(name)
+        if prop is None:
+            raise InvalidParameter(name, "not a property of this collection")
+        try:
+            equals[name] = parse_typed(text, prop.type)
+        except ValueError as exc:
+            raise InvalidParameter(name, f"{text!r} is not a valid {prop.type.value}") from exc
+    return equals

@@ -1,0 +1,76 @@
+"""Canonical forms of attribute values, so both stores answer byte-identically."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, date, datetime
+from typing import Any
+
+from .collection import PropertyType
+
+
+def as_utc(value: datetime) -> datetime:
+    """Naive date-times are taken as UTC: GeoJSON and most sources carry no zone."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def storage_datetime(value: datetime) -> str:
+    """Fixed-width UTC text (the GeoPackage form), so text order equals time order."""
+    value = as_utc(value)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def format_datetime(value: datetime) -> str:
+    """RFC 3339 in UTC, milliseconds only when there are some."""
+    value = as_utc(value)
+    text = value.strftime("%Y-%m-%dT%H:%M:%S")
+    millis = value.microsecond // 1000
+    return f"{text}.{millis:03d}Z" if millis else f"{text}Z"
+
+
+def parse_datetime_text(text: str) -> datetime:
+    """Parse stored or RFC 3339 text; raises ValueError when it is not a date-time."""
+    return as_utc(datetime.fromisoformat(text.strip().replace("z", "Z")))
+
+
+def output_value(value: Any, kind: PropertyType) -> Any:
+    """A stored value as it appears in GeoJSON."""
+    if value is None:
+        return None
+    if kind is PropertyType.DATETIME:
+        if isinstance(value, str):
+            value = parse_datetime_text(value)
+        return format_datetime(value)
+    if kind is PropertyType.DATE:
+        return value.isoformat() if isinstance(value, date) else str(value)[:10]
+    if kind is PropertyType.BOOLEAN:
+        return bool(value)
+    if kind is PropertyType.NUMBER:
+        number = float(value)
+        return None if math.isnan(number) or math.isinf(number) else number
+    return value
+
+
+def parse_typed(text: str, kind: PropertyType) -> Any:
+    """A query-string value as the property's type; raises ValueError when it is not one."""
+    if kind is PropertyType.INTEGER:
+        return int(text)
+    if kind is PropertyType.NUMBER:
+        number = float(text)
+        if math.isnan(number) or math.isinf(number):
+            raise ValueError("not a finite number")
+        return number
+    if kind is PropertyType.BOOLEAN:
+        lowered = text.lower()
+        if lowered in ("true", "1"):
+            return True
+        if lowered in ("false", "0"):
+            return False
+        raise ValueError("expected true or false")
+    if kind is PropertyType.DATE:
+        return date.fromisoformat(text)
+    if kind is PropertyType.DATETIME:
+        return parse_datetime_text(text)
+    return text

@@ -1,0 +1,82 @@
+"""Typed domain errors and their single mapping to RFC 9457 problem details."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ServiceError(Exception):
+    """Base of every error the service answers deliberately; carries no HTTP itself."""
+
+    title = "Error"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class InvalidParameter(ServiceError):
+    """A request parameter is malformed or out of range; names the parameter."""
+
+    title = "Invalid parameter"
+
+    def __init__(self, parameter: str, detail: str) -> None:
+        super().__init__(f"{parameter}: {detail}", parameter=parameter)
+        self.parameter = parameter
+
+
+class UnknownParameter(InvalidParameter):
+    """A query parameter the API definition does not declare (OGC /req/core/query-param-unknown)."""
+
+    title = "Unknown parameter"
+
+
+class NotFound(ServiceError):
+    title = "Not found"
+
+
+class CollectionNotFound(NotFound):
+    def __init__(self, collection_id: str) -> None:
+        super().__init__(f"collection {collection_id!r} does not exist")
+
+
+class FeatureNotFound(NotFound):
+    def __init__(self, collection_id: str, feature_id: str) -> None:
+        super().__init__(f"feature {feature_id!r} does not exist in collection {collection_id!r}")
+
+
+class NotAcceptable(ServiceError):
+    title = "Not acceptable"
+
+
+class IngestError(ServiceError):
+    """The input file cannot be read or stored; nothing was written."""
+
+    title = "Unreadable input"
+
+
+class StoreError(ServiceError):
+    """The store cannot be opened or is misconfigured."""
+
+    title = "Store error"
+
+
+STATUS_CODES: dict[type[ServiceError], int] = {
+    InvalidParameter: 400,
+    UnknownParameter: 400,
+    IngestError: 400,
+    NotFound: 404,
+    CollectionNotFound: 404,
+    FeatureNotFound: 404,
+    NotAcceptable: 406,
+    StoreError: 500,
+}
+
+
+def status_for(error: ServiceError) -> int:
+    """The HTTP status of an error: the nearest class in its MRO that has one."""
+    for cls in type(error).__mro__:
+        if cls in STATUS_CODES:
+            return STATUS_CODES[cls]
+    return 500

@@ -1,0 +1,268 @@
+"""The one ingest path (CLI now, HTTP uploads later): read, reproject, type, store, report."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+import pyarrow as pa
+import shapely
+from pyproj import CRS
+from tqdm import tqdm
+
+from ..domain.collection import CollectionInfo, PropertyDef, PropertyType, TemporalFields
+from ..domain.values import as_utc, format_datetime, parse_datetime_text, storage_datetime
+from ..errors import CollectionNotFound, IngestError
+from ..store.base import FeatureBatch, Store
+from .readers import Source, open_source
+from .reproject import to_wgs84
+
+_GEOMETRY_NAMES = {
+    0: "Point", 1: "LineString", 3: "Polygon", 4: "MultiPoint",
+    5: "MultiLineString", 6: "MultiPolygon", 7: "GeometryCollection",
+}
+
+
+@dataclass
+class IngestOptions:
+    collection_id: str
+    title: str | None = None
+    description: str | None = None
+    layer: str | None = None
+    temporal: tuple[str, str | None] | None = None
+    progress: bool = False
+
+
+@dataclass
+class IngestReport:
+    collection_id: str
+    features_read: int = 0
+    features_stored: int = 0
+    source_crs: str | None = None
+    reprojected: bool = False
+    bbox: tuple[float, float, float, float] | None = None
+    geometry_type: str = "Geometry"
+    seconds: float = 0.0
+    properties: list[PropertyDef] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        bbox = ", ".join(f"{v:.6f}" for v in self.bbox) if self.bbox else "empty"
+        return [
+            f"collection      {self.collection_id}",
+            f"features read   {self.features_read}",
+            f"features stored {self.features_stored}",
+            f"geometry        {self.geometry_type}",
+            f"source CRS      {self.source_crs or 'unknown (taken as EPSG:4326)'}"
+            + (" -> reprojected to EPSG:4326" if self.reprojected else ""),
+            f"extent          {bbox}",
+            f"seconds         {self.seconds:.2f}",
+        ]
+
+
+def property_type(arrow_type: pa.DataType) -> PropertyType:
+    """Arrow field type -> the attribute types both stores hold."""
+    if pa.types.is_boolean(arrow_type):
+        return PropertyType.BOOLEAN
+    if pa.types.is_integer(arrow_type):
+        return PropertyType.INTEGER
+    if pa.types.is_floating(arrow_type) or pa.types.is_decimal(arrow_type):
+        return PropertyType.NUMBER
+    if pa.types.is_date(arrow_type):
+        return PropertyType.DATE
+    if pa.types.is_timestamp(arrow_type):
+        return PropertyType.DATETIME
+    return PropertyType.STRING
+
+
+def _as_text(value: Any) -> Any:
+    """Nested or binary values have no column type in both stores: keep them as JSON text."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bytes):
+        return value.hex()
+    return orjson.dumps(value, default=str).decode()
+
+
+def _temporal_value(value: Any, kind: PropertyType) -> Any:
+    """Text times named by --temporal become real date-times; bad ones stop the import."""
+    if value is None or kind is not PropertyType.DATETIME or isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    try:
+        return parse_datetime_text(str(value))
+    except ValueError as exc:
+        raise IngestError(f"temporal property: {value!r} is not a date-time") from exc
+
+
+class _Schema:
+    """Source fields -> collection properties, decided once from the Arrow schema."""
+
+    def __init__(self, schema: pa.Schema, source: Source, temporal: tuple[str, str | None] | None):
+        skip = {source.geometry_column, source.fid_column, "OGC_FID"}
+        self.fields = [f for f in schema if f.name not in skip]
+        self.properties = [PropertyDef(name=f.name, type=property_type(f.type)) for f in self.fields]
+        names = {p.name: p for p in self.properties}
+        self.temporal: TemporalFields | None = None
+        if temporal:
+            for name in filter(None, temporal):
+                prop = names.get(name)
+                if prop is None:
+                    raise IngestError(f"--temporal: the source has no property {name!r}")
+                if prop.type not in (PropertyType.DATE, PropertyType.DATETIME):
+                    prop.type = PropertyType.DATETIME
+            self.temporal = TemporalFields(start=temporal[0], end=temporal[1])
+
+    def columns(self, batch: pa.RecordBatch) -> dict[str, list[Any]]:
+        out: dict[str, list[Any]] = {}
+        for fld, prop in zip(self.fields, self.properties, strict=True):
+            values = batch.column(fld.name).to_pylist()
+            if prop.type is PropertyType.STRING:
+                values = [_as_text(v) for v in values]
+            elif prop.type is PropertyType.DATETIME:
+                values = [_temporal_value(v, prop.type) for v in values]
+                values = [as_utc(v) if v is not None else None for v in values]
+            out[prop.name] = values
+        return out
+
+
+class _Accumulator:
+    """Extent, geometry types and time range of everything stored so far."""
+
+    def __init__(self) -> None:
+        self.bounds = np.array([np.inf, np.inf, -np.inf, -np.inf])
+        self.types: set[int] = set()
+        self.first: str | None = None
+        self.last: str | None = None
+
+    def add(self, geoms: np.ndarray, times: list[Any]) -> None:
+        present = geoms[~shapely.is_missing(geoms)]
+        if len(present):
+            b = shapely.total_bounds(present)
+            self.bounds = np.array([min(self.bounds[0], b[0]), min(self.bounds[1], b[1]),
+                                    max(self.bounds[2], b[2]), max(self.bounds[3], b[3])])
+            self.types.update(np.unique(shapely.get_type_id(present)).tolist())
+        stamps = [storage_datetime(t) if isinstance(t, datetime) else t.isoformat()
+                  for t in times if t is not None]
+        if stamps:
+            low, high = min(stamps), max(stamps)
+            self.first = low if self.first is None else min(self.first, low)
+            self.last = high if self.last is None else max(self.last, high)
+
+    @property
+    def bbox(self) -> tuple[float, float, float, float] | None:
+        if not np.isfinite(self.bounds).all():
+            return None
+        minx, miny, maxx, maxy = (float(v) for v in self.bounds)
+        return (minx, miny, maxx, maxy)
+
+    @property
+    def geometry_type(self) -> str:
+        if len(self.types) == 1:
+            return _GEOMETRY_NAMES.get(next(iter(self.types)), "Geometry")
+        return "Geometry"
+
+    def temporal_extent(self) -> tuple[str | None, str | None] | None:
+        if self.first is None or self.last is None:
+            return None
+        return (_instant(self.first), _instant(self.last))
+
+
+def _instant(stamp: str) -> str:
+    return format_datetime(parse_datetime_text(stamp)) if "T" in stamp else stamp + "T00:00:00Z"
+
+
+class _FidSequence:
+    """Keep the source's ids while they are positive and increasing, else number on."""
+
+    def __init__(self) -> None:
+        self.last = 0
+
+    def assign(self, source_fids: np.ndarray | None, n: int) -> np.ndarray:
+        if source_fids is not None and n:
+            fids = source_fids.astype(np.int64)
+            if fids[0] > self.last and (n == 1 or bool(np.all(np.diff(fids) > 0))):
+                self.last = int(fids[-1])
+                return fids
+        fids = np.arange(self.last + 1, self.last + 1 + n, dtype=np.int64)
+        self.last += n
+        return fids
+
+
+def _existing(store: Store, collection_id: str) -> CollectionInfo | None:
+    try:
+        return store.get_collection(collection_id)
+    except CollectionNotFound:
+        return None
+
+
+def import_file(store: Store, path: Path, options: IngestOptions) -> IngestReport:
+    """Stream `path` into the store as collection `options.collection_id`, atomically."""
+    started = time.perf_counter()
+    report = IngestReport(collection_id=options.collection_id)
+    previous = _existing(store, options.collection_id)
+    with open_source(path, options.layer) as source:
+        first = next(source.batches, None)
+        if first is None:
+            raise IngestError(f"{path.name}: the layer has no features")
+        schema = _Schema(first.schema, source, options.temporal)
+        report.properties = schema.properties
+        src_crs = source.crs
+        report.source_crs = _crs_name(src_crs)
+        acc, fids = _Accumulator(), _FidSequence()
+        time_field = schema.temporal.start if schema.temporal else None
+        bar = tqdm(total=source.total, unit=" features", disable=not options.progress)
+        with store.replace_collection(
+            collection_id=options.collection_id, properties=schema.properties
+        ) as writer:
+            for batch in _chain(first, source.batches):
+                geoms = shapely.from_wkb(batch.column(source.geometry_column).to_numpy(False))
+                geoms, report.reprojected = to_wgs84(geoms, src_crs)
+                geoms[shapely.is_empty(geoms)] = None
+                has_fids = source.fid_column and source.fid_column in batch.schema.names
+                source_fids = batch.column(source.fid_column).to_numpy() if has_fids else None
+                columns = schema.columns(batch)
+                writer.write(FeatureBatch(
+                    fids=fids.assign(source_fids, len(geoms)), geometries=geoms, columns=columns
+                ))
+                acc.add(geoms, columns[time_field] if time_field else [])
+                report.features_read += len(geoms)
+                report.features_stored += len(geoms)
+                bar.update(len(geoms))
+            bar.close()
+            report.bbox, report.geometry_type = acc.bbox, acc.geometry_type
+            writer.commit(CollectionInfo(
+                id=options.collection_id,
+                title=options.title or (previous.title if previous else options.collection_id),
+                description=options.description
+                if options.description is not None
+                else (previous.description if previous else ""),
+                geometry_type=acc.geometry_type,
+                properties=schema.properties,
+                bbox=acc.bbox,
+                temporal=schema.temporal,
+                temporal_extent=acc.temporal_extent(),
+                source_crs=report.source_crs,
+                source_file=path.name,
+                feature_count=report.features_stored,
+                updated=datetime.now(UTC),
+            ))
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _chain(first: pa.RecordBatch, rest: Any) -> Any:
+    yield first
+    yield from rest
+
+
+def _crs_name(crs: CRS | None) -> str | None:
+    if crs is None:
+        return None
+    authority = crs.to_authority(min_confidence=70)
+    return f"{authority[0]}:{authority[1]}" if authority else crs.name

@@ -1,0 +1,34 @@
+"""Service settings, read from `GIS_*` environment variables (pydantic-settings)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything configurable; built once in `create_app` and injected, never a global."""
+
+    model_config = SettingsConfigDict(env_prefix="GIS_", extra="ignore")
+
+    store: str = Field(
+        "./var/store",
+        description="A folder (embedded GeoPackage store) or a postgresql:// URL (PostGIS).",
+    )
+    title: str = "GIS data-sharing service"
+    description: str = (
+        "Spatial datasets of the government's entities, published through OGC API - Features."
+    )
+    default_limit: int = Field(10, ge=1)
+    max_limit: int = Field(10_000, ge=1)
+    count_cap: int = Field(
+        100_000,
+        ge=0,
+        description="Filtered queries stop counting here and leave numberMatched out.",
+    )
+    base_url: str | None = Field(
+        None, description="Public URL prefix for links; by default taken from the request."
+    )
+    postgis_schema: str = "gis"
+    postgis_pool_size: int = Field(4, ge=1)
+    statement_timeout_ms: int = Field(30_000, ge=0)

@@ -1,0 +1,100 @@
+"""The one interface every store implements; nothing above it knows which store it has."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..domain.collection import CollectionInfo, PropertyDef
+from ..domain.query import FeatureQuery
+
+
+@dataclass
+class Feature:
+    """One stored feature: id, WKB geometry in EPSG:4326 (or None) and typed properties."""
+
+    fid: int
+    wkb: bytes | None
+    properties: dict[str, Any]
+
+
+@dataclass
+class FeaturePage:
+    """A page in ascending id order, plus what the links need to know."""
+
+    features: list[Feature]
+    number_matched: int | None
+    has_next: bool
+    has_prev: bool
+
+
+@dataclass
+class FeatureBatch:
+    """Columnar rows on their way into a store.
+
+    `fids` are unique, increasing positive feature ids; `geometries` is a Shapely array in EPSG:4326 (None for missing geometry);
+    `columns` maps each property name to a list of domain values
+    (str, int, float, bool, datetime.date, aware datetime.datetime or None).
+    """
+
+    fids: np.ndarray
+    geometries: np.ndarray
+    columns: dict[str, list[Any]]
+
+    def __len__(self) -> int:
+        return len(self.geometries)
+
+
+class CollectionWriter(ABC):
+    """Writes a new generation of one collection; nothing is visible before `commit`."""
+
+    @abstractmethod
+    def write(self, batch: FeatureBatch) -> None: ...
+
+    @abstractmethod
+    def commit(self, info: CollectionInfo) -> None:
+        """Publish atomically, replacing any previous generation."""
+
+    @abstractmethod
+    def abort(self) -> None:
+        """Discard everything written; the previous generation stays as it was."""
+
+    def __enter__(self) -> CollectionWriter:
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is not None:
+            self.abort()
+
+
+class Store(ABC):
+    """Typed, keyword-only operations; implementations push the work down to their engine."""
+
+    @abstractmethod
+    def list_collections(self) -> list[CollectionInfo]: ...
+
+    @abstractmethod
+    def get_collection(self, collection_id: str) -> CollectionInfo:
+        """Raises CollectionNotFound."""
+
+    @abstractmethod
+    def query_features(self, *, collection: CollectionInfo, query: FeatureQuery) -> FeaturePage: ...
+
+    @abstractmethod
+    def get_feature(self, *, collection: CollectionInfo, fid: int) -> Feature:
+        """Raises FeatureNotFound."""
+
+    @abstractmethod
+    def replace_collection(
+        self, *, collection_id: str, properties: list[PropertyDef]
+    ) -> CollectionWriter:
+        """Start writing a collection (new or replacing); see CollectionWriter."""
+
+    @abstractmethod
+    def delete_collection(self, *, collection_id: str) -> None: ...
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections; the default store holds none."""

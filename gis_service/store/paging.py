@@ -1,0 +1,66 @@
+"""Keyset paging over any row source, so both stores page identically and fast at any depth."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from ..domain.collection import CollectionInfo
+from ..domain.query import FeatureQuery
+from .base import Feature, FeaturePage
+from .sql import Where
+
+
+class RowSource(Protocol):
+    def select(
+        self,
+        where: Where,
+        *,
+        after: int | None,
+        before: int | None,
+        descending: bool,
+        limit: int,
+        offset: int,
+    ) -> list[Feature]:
+        """Matching rows in id order, strictly after/before the given ids."""
+
+    def exists(self, where: Where, *, after: int | None, before: int | None) -> bool: ...
+
+    def count(self, where: Where, cap: int) -> int | None:
+        """Exact count, or None once it passes `cap`."""
+
+
+def run_page(
+    source: RowSource,
+    collection: CollectionInfo,
+    query: FeatureQuery,
+    where: Where,
+    count_cap: int,
+) -> FeaturePage:
+    """One page plus whether neighbours exist; the cursor is the last (or first) id seen."""
+    limit = query.limit
+    cursor = query.cursor
+    if cursor is None:
+        rows = source.select(
+            where, after=None, before=None, descending=False, limit=limit + 1, offset=query.offset
+        )
+        has_next, rows = len(rows) > limit, rows[:limit]
+        has_prev = query.offset > 0
+    elif cursor.after:
+        rows = source.select(
+            where, after=cursor.fid, before=None, descending=False, limit=limit + 1, offset=0
+        )
+        has_next, rows = len(rows) > limit, rows[:limit]
+        pivot = rows[0].fid if rows else cursor.fid + 1
+        has_prev = source.exists(where, after=None, before=pivot)
+    else:
+        rows = source.select(
+            where, after=None, before=cursor.fid, descending=True, limit=limit + 1, offset=0
+        )
+        has_prev, rows = len(rows) > limit, rows[:limit][::-1]
+        pivot = rows[-1].fid if rows else cursor.fid - 1
+        has_next = source.exists(where, after=pivot, before=None)
+    if query.filtered:
+        matched = source.count(where, count_cap)
+    else:
+        matched = collection.feature_count
+    return FeaturePage(features=rows, number_matched=matched, has_next=has_next, has_prev=has_prev)

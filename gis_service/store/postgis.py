@@ -1,0 +1,276 @@
+"""PostGIS store: stateless API workers over one database, work pushed down to SQL.
+
+Each collection is one table of typed columns (`p0`, `p1`, ... so any property name, in any
+script or length, fits) with a GiST index; a catalog table maps collection ids to tables.
+A replace writes a new table and swaps the catalog row in one transaction.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+import orjson
+import psycopg
+import shapely
+from psycopg import sql as pgsql
+from psycopg.types.json import Jsonb
+from psycopg_pool import ConnectionPool
+
+from ..domain.collection import CollectionInfo, PropertyDef, PropertyType, valid_collection_id
+from ..domain.query import BBox, FeatureQuery
+from ..domain.values import output_value
+from ..errors import CollectionNotFound, FeatureNotFound, IngestError, StoreError
+from .base import CollectionWriter, Feature, FeatureBatch, FeaturePage, Store
+from .paging import run_page
+from .sql import Where, build_where, quote
+
+PG_TYPES = {
+    PropertyType.STRING: "text",
+    PropertyType.INTEGER: "bigint",
+    PropertyType.NUMBER: "double precision",
+    PropertyType.BOOLEAN: "boolean",
+    PropertyType.DATE: "date",
+    PropertyType.DATETIME: "timestamptz",
+}
+
+
+def _column(index: int) -> str:
+    return f"p{index}"
+
+
+class PgDialect:
+    placeholder = "%s"
+    fid = '"fid"'
+
+    def __init__(self, info: CollectionInfo) -> None:
+        self.index = {p.name: i for i, p in enumerate(info.properties)}
+
+    def column(self, collection: CollectionInfo, name: str) -> str:
+        return quote(_column(self.index[name]))
+
+    def bind(self, value: Any, kind: PropertyType) -> Any:
+        return value
+
+    def bbox_condition(self, bbox: BBox) -> tuple[str, list[Any]]:
+        clauses, params = [], []
+        for part in bbox.parts():
+            clauses.append('ST_Intersects("geom", ST_MakeEnvelope(%s, %s, %s, %s, 4326))')
+            params += list(part)
+        return '"geom" IS NULL OR ' + " OR ".join(clauses), params
+
+
+class _Rows:
+    """RowSource over one collection table, on one borrowed connection."""
+
+    def __init__(self, conn: psycopg.Connection, table: str, info: CollectionInfo) -> None:
+        self.conn, self.table, self.info = conn, table, info
+        cols = ", ".join(quote(_column(i)) for i in range(len(info.properties)))
+        self.select_sql = f'SELECT "fid", ST_AsBinary("geom"){", " if cols else ""}{cols} FROM {table}'
+        self.kinds = [(p.name, p.type) for p in info.properties]
+
+    def feature(self, row: tuple[Any, ...]) -> Feature:
+        props = {
+            name: output_value(value, kind)
+            for (name, kind), value in zip(self.kinds, row[2:], strict=True)
+        }
+        wkb = bytes(row[1]) if row[1] is not None else None
+        return Feature(fid=row[0], wkb=wkb, properties=props)
+
+    @staticmethod
+    def _where(where: Where, after: int | None, before: int | None) -> tuple[str, list]:
+        sql, params = where.sql(), list(where.params)
+        if after is not None:
+            sql += ' AND "fid" > %s'
+            params.append(after)
+        if before is not None:
+            sql += ' AND "fid" < %s'
+            params.append(before)
+        return sql, params
+
+    def select(self, where: Where, *, after: int | None, before: int | None,
+               descending: bool, limit: int, offset: int) -> list[Feature]:
+        sql, params = self._where(where, after, before)
+        order = "DESC" if descending else "ASC"
+        rows = self.conn.execute(
+            f'{self.select_sql} WHERE {sql} ORDER BY "fid" {order} LIMIT %s OFFSET %s',
+            [*params, limit, offset],
+        ).fetchall()
+        return [self.feature(r) for r in rows]
+
+    def exists(self, where: Where, *, after: int | None, before: int | None) -> bool:
+        sql, params = self._where(where, after, before)
+        row = self.conn.execute(f"SELECT 1 FROM {self.table} WHERE {sql} LIMIT 1", params)
+        return row.fetchone() is not None
+
+    def count(self, where: Where, cap: int) -> int | None:
+        row = self.conn.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM {self.table} WHERE {where.sql()} LIMIT %s) s",
+            [*where.params, cap + 1],
+        ).fetchone()
+        n = row[0] if row else 0
+        return None if n > cap else n
+
+
+class PostgisStore(Store):
+    def __init__(self, url: str, *, schema: str = "gis", pool_size: int = 4,
+                 statement_timeout_ms: int = 30_000, count_cap: int = 100_000) -> None:
+        if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", schema):
+            raise StoreError(f"schema name {schema!r} is not allowed")
+        self.schema = schema
+        self.count_cap = count_cap
+        self.catalog = f"{quote(schema)}.collections"
+        options = f"-c statement_timeout={statement_timeout_ms}" if statement_timeout_ms else ""
+        try:
+            self.pool = ConnectionPool(
+                url, min_size=1, max_size=pool_size, open=True, timeout=30,
+                kwargs={"autocommit": True, "options": options},
+            )
+            self.pool.wait(timeout=30)
+            with self.pool.connection() as conn:
+                self._bootstrap(conn)
+        except (psycopg.Error, Exception) as exc:
+            if isinstance(exc, StoreError):
+                raise
+            raise StoreError(f"cannot open the PostGIS store: {exc}") from exc
+
+    def _bootstrap(self, conn: psycopg.Connection) -> None:
+        has_postgis = conn.execute(
+            "SELECT 1 FROM pg_extension WHERE extname = 'postgis'"
+        ).fetchone()
+        if not has_postgis:
+            try:
+                conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+            except psycopg.Error as exc:
+                raise StoreError(
+                    "PostGIS is not installed in this database and this role may not create it"
+                    f" ({exc.diag.message_primary})"
+                ) from exc
+        conn.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(self.schema)}")
+        conn.execute(
+            f"CREATE TABLE IF NOT EXISTS {self.catalog} ("
+            " id text PRIMARY KEY, table_name text NOT NULL, info jsonb NOT NULL)"
+        )
+
+    def _lookup(self, conn: psycopg.Connection, collection_id: str) -> tuple[str, CollectionInfo]:
+        row = conn.execute(
+            f"SELECT table_name, info FROM {self.catalog} WHERE id = %s", (collection_id,)
+        ).fetchone()
+        if row is None:
+            raise CollectionNotFound(collection_id)
+        return f"{quote(self.schema)}.{quote(row[0])}", CollectionInfo.model_validate(row[1])
+
+    def list_collections(self) -> list[CollectionInfo]:
+        with self.pool.connection() as conn:
+            rows = conn.execute(f"SELECT info FROM {self.catalog} ORDER BY id").fetchall()
+        return [CollectionInfo.model_validate(r[0]) for r in rows]
+
+    def get_collection(self, collection_id: str) -> CollectionInfo:
+        with self.pool.connection() as conn:
+            return self._lookup(conn, collection_id)[1]
+
+    def query_features(self, *, collection: CollectionInfo, query: FeatureQuery) -> FeaturePage:
+        with self.pool.connection() as conn:
+            table, info = self._lookup(conn, collection.id)
+            where = build_where(info, query, PgDialect(info))
+            return run_page(_Rows(conn, table, info), info, query, where, self.count_cap)
+
+    def get_feature(self, *, collection: CollectionInfo, fid: int) -> Feature:
+        with self.pool.connection() as conn:
+            table, info = self._lookup(conn, collection.id)
+            rows = _Rows(conn, table, info)
+            row = conn.execute(f'{rows.select_sql} WHERE "fid" = %s', (fid,)).fetchone()
+        if row is None:
+            raise FeatureNotFound(collection.id, str(fid))
+        return rows.feature(row)
+
+    def replace_collection(
+        self, *, collection_id: str, properties: list[PropertyDef]
+    ) -> CollectionWriter:
+        if not valid_collection_id(collection_id):
+            raise IngestError(f"collection id {collection_id!r} is not allowed")
+        return _PgWriter(self, collection_id, properties)
+
+    def delete_collection(self, *, collection_id: str) -> None:
+        with self.pool.connection() as conn, conn.transaction():
+            table, _info = self._lookup(conn, collection_id)
+            conn.execute(f"DELETE FROM {self.catalog} WHERE id = %s", (collection_id,))
+            conn.execute(f"DROP TABLE IF EXISTS {table}")
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+class _PgWriter(CollectionWriter):
+    """Holds one connection and one transaction from the first row to the swap."""
+
+    def __init__(self, store: PostgisStore, collection_id: str, properties: list[PropertyDef]):
+        self.store = store
+        self.collection_id = collection_id
+        slug = re.sub(r"[^a-z0-9_]", "_", collection_id.lower())[:40]
+        self.table_name = f"f_{slug}_{uuid.uuid4().hex[:8]}"
+        self.table = f"{quote(store.schema)}.{quote(self.table_name)}"
+        self.properties = properties
+        self._conn_cm = store.pool.connection()
+        self.conn = self._conn_cm.__enter__()
+        self.conn.autocommit = False
+        self.conn.execute("SET LOCAL statement_timeout = 0")
+        cols = ", ".join(
+            f"{quote(_column(i))} {PG_TYPES[p.type]}" for i, p in enumerate(properties)
+        )
+        self.conn.execute(
+            f'CREATE TABLE {self.table} ("fid" bigint PRIMARY KEY,'
+            f' "geom" geometry(Geometry, 4326){", " if cols else ""}{cols})'
+        )
+        names = ", ".join(['"fid"', '"geom"'] + [quote(_column(i)) for i in range(len(properties))])
+        self.copy_sql = f"COPY {self.table} ({names}) FROM STDIN"
+
+    def write(self, batch: FeatureBatch) -> None:
+        geoms = shapely.set_srid(batch.geometries, 4326)
+        hexes = shapely.to_wkb(geoms, hex=True, include_srid=True, flavor="extended")
+        columns = [batch.columns[p.name] for p in self.properties]
+        with self.conn.cursor().copy(self.copy_sql) as copy:
+            for row in zip(batch.fids.tolist(), hexes, *columns, strict=True):
+                copy.write_row(row)
+
+    def commit(self, info: CollectionInfo) -> None:
+        conn = self.conn
+        try:
+            conn.execute(f'CREATE INDEX ON {self.table} USING gist ("geom")')
+            conn.execute(f"ANALYZE {self.table}")
+            old = conn.execute(
+                f"SELECT table_name FROM {self.store.catalog} WHERE id = %s FOR UPDATE",
+                (self.collection_id,),
+            ).fetchone()
+            conn.execute(
+                f"INSERT INTO {self.store.catalog} (id, table_name, info) VALUES (%s, %s, %s)"
+                " ON CONFLICT (id) DO UPDATE SET table_name = EXCLUDED.table_name,"
+                " info = EXCLUDED.info",
+                (self.collection_id, self.table_name, Jsonb(orjson.loads(info.model_dump_json()))),
+            )
+            if old is not None:
+                conn.execute(
+                    pgsql.SQL("DROP TABLE IF EXISTS {}.{}").format(
+                        pgsql.Identifier(self.store.schema), pgsql.Identifier(old[0])
+                    )
+                )
+            conn.commit()
+        except BaseException:
+            self.abort()
+            raise
+        self._release()
+
+    def abort(self) -> None:
+        try:
+            self.conn.rollback()
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        if self._conn_cm is not None:
+            self.conn.autocommit = True
+            self._conn_cm.__exit__(None, None, None)
+            self._conn_cm = None
+
+

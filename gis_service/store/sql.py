@@ -1,0 +1,94 @@
+"""Feature queries as SQL WHERE clauses, shared by both stores through a small dialect.
+
+Values always travel as bound parameters; identifiers come only from the collection's
+own schema, quoted, never from the request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Protocol
+
+from ..domain.collection import CollectionInfo, PropertyType
+from ..domain.query import BBox, FeatureQuery, TimeInterval
+
+
+class Dialect(Protocol):
+    placeholder: str
+
+    def column(self, collection: CollectionInfo, name: str) -> str:
+        """The quoted column holding property `name`."""
+
+    @property
+    def fid(self) -> str: ...
+
+    def bbox_condition(self, bbox: BBox) -> tuple[str, list[Any]]:
+        """Exact intersection with the box, using the spatial index."""
+
+    def bind(self, value: Any, kind: PropertyType) -> Any:
+        """A domain value in the form the column stores."""
+
+
+def quote(identifier: str) -> str:
+    """Standard SQL identifier quoting (both SQLite and PostgreSQL)."""
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+@dataclass
+class Where:
+    clauses: list[str] = field(default_factory=list)
+    params: list[Any] = field(default_factory=list)
+
+    def add(self, clause: str, *params: Any) -> None:
+        self.clauses.append(clause)
+        self.params.extend(params)
+
+    def sql(self) -> str:
+        return " AND ".join(f"({c})" for c in self.clauses) if self.clauses else "TRUE"
+
+
+def _bound(value: datetime, kind: PropertyType) -> date | datetime:
+    return value.date() if kind is PropertyType.DATE else value
+
+
+def _temporal(
+    collection: CollectionInfo, interval: TimeInterval, dialect: Dialect, where: Where
+) -> None:
+    """Features whose instant or interval intersects the query's; no time matches too."""
+    temporal = collection.temporal
+    if temporal is None:
+        return
+    ph = dialect.placeholder
+    start_prop = collection.prop(temporal.start)
+    end_prop = collection.prop(temporal.end) if temporal.end else start_prop
+    if start_prop is None or end_prop is None:
+        return
+    start_col = dialect.column(collection, start_prop.name)
+    end_col = dialect.column(collection, end_prop.name)
+    parts: list[str] = []
+    params: list[Any] = []
+    if interval.end is not None:
+        parts.append(f"{start_col} IS NULL OR {start_col} <= {ph}")
+        params.append(dialect.bind(_bound(interval.end, start_prop.type), start_prop.type))
+    if interval.start is not None:
+        parts.append(f"{end_col} IS NULL OR {end_col} >= {ph}")
+        params.append(dialect.bind(_bound(interval.start, end_prop.type), end_prop.type))
+    condition = " AND ".join(f"({p})" for p in parts)
+    where.add(f"({start_col} IS NULL AND {end_col} IS NULL) OR ({condition})", *params)
+
+
+def build_where(collection: CollectionInfo, query: FeatureQuery, dialect: Dialect) -> Where:
+    """The filter part of a query, without paging."""
+    where = Where()
+    ph = dialect.placeholder
+    if query.bbox is not None:
+        clause, params = dialect.bbox_condition(query.bbox)
+        where.add(clause, *params)
+    if query.interval is not None:
+        _temporal(collection, query.interval, dialect, where)
+    for name, value in query.equals.items():
+        prop = collection.prop(name)
+        assert prop is not None, name  # parse_equals checked it
+        where.add(f"{dialect.column(collection, name)} = {ph}", dialect.bind(value, prop.type))
+    return where
