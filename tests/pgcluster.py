@@ -11,7 +11,11 @@ from pathlib import Path
 
 import psycopg
 
-BIN_DIRS = ["/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/17/bin"]
+BIN_DIRS = [
+    "/usr/lib/postgresql/15/bin",
+    "/usr/lib/postgresql/16/bin",
+    "/usr/lib/postgresql/17/bin",
+]
 
 
 def find_bin(name: str) -> str | None:
@@ -25,9 +29,14 @@ def find_bin(name: str) -> str | None:
 def postgis_available() -> bool:
     if find_bin("initdb") is None or find_bin("pg_ctl") is None:
         return False
-    return any(Path(p).glob("postgis*.control") for p in
-               ("/usr/share/postgresql/15/extension", "/usr/share/postgresql/16/extension",
-                "/usr/share/postgresql/17/extension"))
+    return any(
+        Path(p).glob("postgis*.control")
+        for p in (
+            "/usr/share/postgresql/15/extension",
+            "/usr/share/postgresql/16/extension",
+            "/usr/share/postgresql/17/extension",
+        )
+    )
 
 
 def _free_port() -> int:
@@ -54,23 +63,49 @@ class Cluster:
     def start(self) -> str:
         if self.as_postgres:
             shutil.chown(self.dir, "postgres")
-        self._run(find_bin("initdb") or "initdb", "-D", str(self.data), "-U", "postgres",
-                  "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8")
+        self._run(
+            find_bin("initdb") or "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+        )
         opts = f"-p {self.port} -h 127.0.0.1 -k {self.dir} -c fsync=off -c full_page_writes=off"
-        self._run(find_bin("pg_ctl") or "pg_ctl", "-D", str(self.data), "-o", opts,
-                  "-l", str(self.dir / "log"), "-w", "start")
+        self._run(
+            find_bin("pg_ctl") or "pg_ctl",
+            "-D",
+            str(self.data),
+            "-o",
+            opts,
+            "-l",
+            str(self.dir / "log"),
+            "-w",
+            "start",
+        )
         admin = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute("CREATE ROLE gis LOGIN PASSWORD 'gis'")
             conn.execute("CREATE DATABASE gis OWNER gis")
-        with psycopg.connect(f"postgresql://postgres@127.0.0.1:{self.port}/gis",
-                             autocommit=True) as conn:
+        with psycopg.connect(
+            f"postgresql://postgres@127.0.0.1:{self.port}/gis", autocommit=True
+        ) as conn:
             conn.execute("CREATE EXTENSION postgis")
         return f"postgresql://gis:gis@127.0.0.1:{self.port}/gis"
 
     def stop(self) -> None:
         try:
-            self._run(find_bin("pg_ctl") or "pg_ctl", "-D", str(self.data), "-m", "immediate",
-                      "-w", "stop")
+            self._run(
+                find_bin("pg_ctl") or "pg_ctl",
+                "-D",
+                str(self.data),
+                "-m",
+                "immediate",
+                "-w",
+                "stop",
+            )
         finally:
             shutil.rmtree(self.dir, ignore_errors=True)

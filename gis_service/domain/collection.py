@@ -64,3 +64,32 @@ class CollectionInfo(BaseModel):
 def valid_collection_id(collection_id: str) -> bool:
     """Ids appear in URLs and file names, so they are kept to a safe alphabet."""
     return bool(COLLECTION_ID.match(collection_id))
+
+
+# Query parameters the API itself uses; a property with one of these names cannot be
+# filtered by `?name=value` (it stays readable, and filterable once CQL2 arrives).
+RESERVED_PARAMETERS = frozenset(
+    {
+        "f",
+        "limit",
+        "bbox",
+        "datetime",
+        "cursor",
+        "offset",
+        "bbox-crs",
+        "crs",
+        "filter",
+        "filter-lang",
+        "filter-crs",
+        "sortby",
+        "properties",
+        "skipGeometry",
+        "q",
+        "version",
+    }
+)
+
+
+def equality_parameters(info: CollectionInfo) -> list[PropertyDef]:
+    """Properties offered as `?name=value` filters (and declared so in the OpenAPI document)."""
+    return [p for p in info.properties if p.name not in RESERVED_PARAMETERS]

@@ -150,7 +150,7 @@ def _parse_instant(text: str, *, end: bool) -> datetime:
 
 
 def parse_datetime(text: str | None) -> TimeInterval | None:
-    """An instant, or an interval with `..` or empty open ends (OGC /req/core/fc-time-definition)."""
+    """An instant or an interval, `..` or empty for open ends (/req/core/fc-time-definition)."""
     if text is None:
         return None
     pieces = text.split("/")
@@ -160,7 +160,9 @@ def parse_datetime(text: str | None) -> TimeInterval | None:
         if len(pieces) == 1:
             if pieces[0] in ("", ".."):
                 raise ValueError(text)
-            return TimeInterval(_parse_instant(pieces[0], end=False), _parse_instant(pieces[0], end=True))
+            return TimeInterval(
+                _parse_instant(pieces[0], end=False), _parse_instant(pieces[0], end=True)
+            )
         start_text, end_text = (p.strip() for p in pieces)
         start = None if start_text in ("", "..") else _parse_instant(start_text, end=False)
         end = None if end_text in ("", "..") else _parse_instant(end_text, end=True)

@@ -23,8 +23,13 @@ from .readers import Source, open_source
 from .reproject import to_wgs84
 
 _GEOMETRY_NAMES = {
-    0: "Point", 1: "LineString", 3: "Polygon", 4: "MultiPoint",
-    5: "MultiLineString", 6: "MultiPolygon", 7: "GeometryCollection",
+    0: "Point",
+    1: "LineString",
+    3: "Polygon",
+    4: "MultiPoint",
+    5: "MultiLineString",
+    6: "MultiPolygon",
+    7: "GeometryCollection",
 }
 
 
@@ -106,7 +111,9 @@ class _Schema:
     def __init__(self, schema: pa.Schema, source: Source, temporal: tuple[str, str | None] | None):
         skip = {source.geometry_column, source.fid_column, "OGC_FID"}
         self.fields = [f for f in schema if f.name not in skip]
-        self.properties = [PropertyDef(name=f.name, type=property_type(f.type)) for f in self.fields]
+        self.properties = [
+            PropertyDef(name=f.name, type=property_type(f.type)) for f in self.fields
+        ]
         names = {p.name: p for p in self.properties}
         self.temporal: TemporalFields | None = None
         if temporal:
@@ -144,11 +151,20 @@ class _Accumulator:
         present = geoms[~shapely.is_missing(geoms)]
         if len(present):
             b = shapely.total_bounds(present)
-            self.bounds = np.array([min(self.bounds[0], b[0]), min(self.bounds[1], b[1]),
-                                    max(self.bounds[2], b[2]), max(self.bounds[3], b[3])])
+            self.bounds = np.array(
+                [
+                    min(self.bounds[0], b[0]),
+                    min(self.bounds[1], b[1]),
+                    max(self.bounds[2], b[2]),
+                    max(self.bounds[3], b[3]),
+                ]
+            )
             self.types.update(np.unique(shapely.get_type_id(present)).tolist())
-        stamps = [storage_datetime(t) if isinstance(t, datetime) else t.isoformat()
-                  for t in times if t is not None]
+        stamps = [
+            storage_datetime(t) if isinstance(t, datetime) else t.isoformat()
+            for t in times
+            if t is not None
+        ]
         if stamps:
             low, high = min(stamps), max(stamps)
             self.first = low if self.first is None else min(self.first, low)
@@ -227,31 +243,35 @@ def import_file(store: Store, path: Path, options: IngestOptions) -> IngestRepor
                 has_fids = source.fid_column and source.fid_column in batch.schema.names
                 source_fids = batch.column(source.fid_column).to_numpy() if has_fids else None
                 columns = schema.columns(batch)
-                writer.write(FeatureBatch(
-                    fids=fids.assign(source_fids, len(geoms)), geometries=geoms, columns=columns
-                ))
+                writer.write(
+                    FeatureBatch(
+                        fids=fids.assign(source_fids, len(geoms)), geometries=geoms, columns=columns
+                    )
+                )
                 acc.add(geoms, columns[time_field] if time_field else [])
                 report.features_read += len(geoms)
                 report.features_stored += len(geoms)
                 bar.update(len(geoms))
             bar.close()
             report.bbox, report.geometry_type = acc.bbox, acc.geometry_type
-            writer.commit(CollectionInfo(
-                id=options.collection_id,
-                title=options.title or (previous.title if previous else options.collection_id),
-                description=options.description
-                if options.description is not None
-                else (previous.description if previous else ""),
-                geometry_type=acc.geometry_type,
-                properties=schema.properties,
-                bbox=acc.bbox,
-                temporal=schema.temporal,
-                temporal_extent=acc.temporal_extent(),
-                source_crs=report.source_crs,
-                source_file=path.name,
-                feature_count=report.features_stored,
-                updated=datetime.now(UTC),
-            ))
+            writer.commit(
+                CollectionInfo(
+                    id=options.collection_id,
+                    title=options.title or (previous.title if previous else options.collection_id),
+                    description=options.description
+                    if options.description is not None
+                    else (previous.description if previous else ""),
+                    geometry_type=acc.geometry_type,
+                    properties=schema.properties,
+                    bbox=acc.bbox,
+                    temporal=schema.temporal,
+                    temporal_extent=acc.temporal_extent(),
+                    source_crs=report.source_crs,
+                    source_file=path.name,
+                    feature_count=report.features_stored,
+                    updated=datetime.now(UTC),
+                )
+            )
     report.seconds = time.perf_counter() - started
     return report
 

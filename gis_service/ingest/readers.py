@@ -47,7 +47,9 @@ def _crs(value: Any) -> CRS | None:
     try:
         return CRS.from_user_input(value)
     except Exception as exc:  # pyproj raises CRSError and others
-        raise IngestError(f"the source's coordinate reference system is not understood: {exc}")
+        raise IngestError(
+            f"the source's coordinate reference system is not understood: {exc}"
+        ) from exc
 
 
 @contextmanager
@@ -64,7 +66,11 @@ def open_source(path: Path, layer: str | None = None) -> Iterator[Source]:
         info = pyogrio.read_info(path, layer=layer, **options)
         total = int(info.get("features", -1))
         context = pyogrio.open_arrow(
-            path, layer=layer, batch_size=BATCH_SIZE, use_pyarrow=True, return_fids=True,
+            path,
+            layer=layer,
+            batch_size=BATCH_SIZE,
+            use_pyarrow=True,
+            return_fids=True,
             **options,
         )
         meta, reader = context.__enter__()
@@ -74,8 +80,11 @@ def open_source(path: Path, layer: str | None = None) -> Iterator[Source]:
         raise IngestError(f"{path.name}: {exc}") from exc
     try:
         geometry_column = next(
-            (f.name for f in reader.schema if (f.metadata or {}).get(b"ARROW:extension:name")
-             == b"geoarrow.wkb"),
+            (
+                f.name
+                for f in reader.schema
+                if (f.metadata or {}).get(b"ARROW:extension:name") == b"geoarrow.wkb"
+            ),
             "wkb_geometry",
         )
         yield Source(

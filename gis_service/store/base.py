@@ -35,7 +35,8 @@ class FeaturePage:
 class FeatureBatch:
     """Columnar rows on their way into a store.
 
-    `fids` are unique, increasing positive feature ids; `geometries` is a Shapely array in EPSG:4326 (None for missing geometry);
+    `fids` are unique, increasing positive feature ids; `geometries` is a Shapely
+    array in EPSG:4326 (None for missing geometry);
     `columns` maps each property name to a list of domain values
     (str, int, float, bool, datetime.date, aware datetime.datetime or None).
     """

@@ -143,8 +143,16 @@ class _Rows:
             params.append(before)
         return sql, params
 
-    def select(self, where: Where, *, after: int | None, before: int | None,
-               descending: bool, limit: int, offset: int) -> list[Feature]:
+    def select(
+        self,
+        where: Where,
+        *,
+        after: int | None,
+        before: int | None,
+        descending: bool,
+        limit: int,
+        offset: int,
+    ) -> list[Feature]:
         sql, params = self._where(where, after, before)
         order = "DESC" if descending else "ASC"
         rows = self.conn.execute(
@@ -197,9 +205,9 @@ class GeoPackageStore(Store):
         except FileNotFoundError:
             raise CollectionNotFound(collection_id) from None
         key = (st.st_ino, st.st_mtime_ns)
-        conns: dict[str, tuple[tuple[int, int], sqlite3.Connection]] = getattr(
-            self._local, "conns", None
-        ) or {}
+        conns: dict[str, tuple[tuple[int, int], sqlite3.Connection]] = (
+            getattr(self._local, "conns", None) or {}
+        )
         self._local.conns = conns
         held = conns.get(collection_id)
         if held is None or held[0] != key:
@@ -303,9 +311,7 @@ class _GpkgWriter(CollectionWriter):
         fids = batch.fids.tolist()
         self.has_z = self.has_z or bool(shapely.has_z(batch.geometries).any())
         blobs = gpkg_format.encode(batch.geometries)
-        columns = [
-            [bind_value(v, p.type) for v in batch.columns[p.name]] for p in self.properties
-        ]
+        columns = [[bind_value(v, p.type) for v in batch.columns[p.name]] for p in self.properties]
         self.conn.executemany(self.insert_sql, zip(fids, blobs, *columns, strict=True))
         bounds = shapely.bounds(batch.geometries)
         present = ~shapely.is_missing(batch.geometries) & ~shapely.is_empty(batch.geometries)

@@ -74,15 +74,13 @@ def intersects_box(blob: bytes | None, minx: float, miny: float, maxx: float, ma
     ex0, ex1, ey0, ey1 = env
     if ex0 > maxx or ex1 < minx or ey0 > maxy or ey1 < miny:
         return 0
-    if (ex0 >= minx and ex1 <= maxx and ey0 >= miny and ey1 <= maxy) or (
-        ex0 == ex1 and ey0 == ey1
-    ):
+    if (ex0 >= minx and ex1 <= maxx and ey0 >= miny and ey1 <= maxy) or (ex0 == ex1 and ey0 == ey1):
         return 1
     geom = shapely.from_wkb(wkb_of(blob))
     return int(shapely.intersects(geom, shapely.box(minx, miny, maxx, maxy)))
 
 
-def _envelope_part(index: int):  # noqa: ANN202 - sqlite callback factory
+def _envelope_part(index: int):
     def part(blob: bytes | None) -> float | None:
         env = envelope_of(blob)
         return None if env is None else env[index]
@@ -92,7 +90,12 @@ def _envelope_part(index: int):  # noqa: ANN202 - sqlite callback factory
 
 def register_functions(conn: sqlite3.Connection) -> None:
     """What GeoPackage R-tree triggers call, plus our exact bbox predicate."""
-    conn.create_function("ST_IsEmpty", 1, lambda b: None if b is None else int(envelope_of(b) is None), deterministic=True)  # noqa: E501
+    conn.create_function(
+        "ST_IsEmpty",
+        1,
+        lambda b: None if b is None else int(envelope_of(b) is None),
+        deterministic=True,
+    )
     for i, name in enumerate(("ST_MinX", "ST_MaxX", "ST_MinY", "ST_MaxY")):
         conn.create_function(name, 1, _envelope_part(i), deterministic=True)
     conn.create_function("gis_intersects_box", 5, intersects_box, deterministic=True)
@@ -187,7 +190,10 @@ def create_feature_table(
     columns: Iterable[tuple[str, str]],
 ) -> None:
     """Feature table plus its gpkg_contents and gpkg_geometry_columns rows."""
-    defs = [f"{quote(fid)} INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL", f"{quote(geom)} {geometry_type}"]
+    defs = [
+        f"{quote(fid)} INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL",
+        f"{quote(geom)} {geometry_type}",
+    ]
     defs += [f"{quote(name)} {sql_type}" for name, sql_type in columns]
     conn.execute(f"CREATE TABLE {quote(table)} ({', '.join(defs)})")
     conn.execute(

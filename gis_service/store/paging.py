@@ -59,8 +59,5 @@ def run_page(
         has_prev, rows = len(rows) > limit, rows[:limit][::-1]
         pivot = rows[-1].fid if rows else cursor.fid - 1
         has_next = source.exists(where, after=pivot, before=None)
-    if query.filtered:
-        matched = source.count(where, count_cap)
-    else:
-        matched = collection.feature_count
+    matched = source.count(where, count_cap) if query.filtered else collection.feature_count
     return FeaturePage(features=rows, number_matched=matched, has_next=has_next, has_prev=has_prev)

@@ -67,7 +67,9 @@ class _Rows:
     def __init__(self, conn: psycopg.Connection, table: str, info: CollectionInfo) -> None:
         self.conn, self.table, self.info = conn, table, info
         cols = ", ".join(quote(_column(i)) for i in range(len(info.properties)))
-        self.select_sql = f'SELECT "fid", ST_AsBinary("geom"){", " if cols else ""}{cols} FROM {table}'
+        self.select_sql = (
+            f'SELECT "fid", ST_AsBinary("geom"){", " if cols else ""}{cols} FROM {table}'
+        )
         self.kinds = [(p.name, p.type) for p in info.properties]
 
     def feature(self, row: tuple[Any, ...]) -> Feature:
@@ -89,8 +91,16 @@ class _Rows:
             params.append(before)
         return sql, params
 
-    def select(self, where: Where, *, after: int | None, before: int | None,
-               descending: bool, limit: int, offset: int) -> list[Feature]:
+    def select(
+        self,
+        where: Where,
+        *,
+        after: int | None,
+        before: int | None,
+        descending: bool,
+        limit: int,
+        offset: int,
+    ) -> list[Feature]:
         sql, params = self._where(where, after, before)
         order = "DESC" if descending else "ASC"
         rows = self.conn.execute(
@@ -114,8 +124,15 @@ class _Rows:
 
 
 class PostgisStore(Store):
-    def __init__(self, url: str, *, schema: str = "gis", pool_size: int = 4,
-                 statement_timeout_ms: int = 30_000, count_cap: int = 100_000) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        schema: str = "gis",
+        pool_size: int = 4,
+        statement_timeout_ms: int = 30_000,
+        count_cap: int = 100_000,
+    ) -> None:
         if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", schema):
             raise StoreError(f"schema name {schema!r} is not allowed")
         self.schema = schema
@@ -124,7 +141,11 @@ class PostgisStore(Store):
         options = f"-c statement_timeout={statement_timeout_ms}" if statement_timeout_ms else ""
         try:
             self.pool = ConnectionPool(
-                url, min_size=1, max_size=pool_size, open=True, timeout=30,
+                url,
+                min_size=1,
+                max_size=pool_size,
+                open=True,
+                timeout=30,
                 kwargs={"autocommit": True, "options": options},
             )
             self.pool.wait(timeout=30)
@@ -272,5 +293,3 @@ class _PgWriter(CollectionWriter):
             self.conn.autocommit = True
             self._conn_cm.__exit__(None, None, None)
             self._conn_cm = None
-
-

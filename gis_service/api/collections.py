@@ -1,0 +1,69 @@
+"""OGC API Features: the collections list and each collection's metadata."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from ..domain.collection import CollectionInfo
+from .deps import CollectionDep, SettingsDep, StoreDep
+from .encoding import dumps
+from .html.render import render
+from .links import CRS84, GEOJSON, HTML, JSON, base_url, link, self_and_alternate
+from .negotiation import BASE_PARAMS, READ, Format, negotiate, reject_unknown
+
+router = APIRouter(tags=["Collections"])
+GREGORIAN = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
+
+
+def collection_document(base: str, info: CollectionInfo, *, html: bool) -> dict[str, Any]:
+    url = f"{base}/collections/{info.id}"
+    extent: dict[str, Any] = {}
+    if info.bbox is not None:
+        extent["spatial"] = {"bbox": [list(info.bbox)], "crs": CRS84}
+    if info.temporal_extent is not None:
+        extent["temporal"] = {"interval": [list(info.temporal_extent)], "trs": GREGORIAN}
+    doc: dict[str, Any] = {
+        "id": info.id,
+        "title": info.title,
+        "description": info.description,
+        "itemType": "feature",
+        "crs": [CRS84],
+        "links": [
+            *self_and_alternate(url, {}, JSON, html),
+            link(f"{url}/items?f=json", "items", GEOJSON, "the features as GeoJSON"),
+            link(f"{url}/items?f=html", "items", HTML, "the features as HTML"),
+        ],
+    }
+    if extent:
+        doc["extent"] = extent
+    return doc
+
+
+@router.api_route("/collections", methods=READ, summary="The feature collections")
+def collections(request: Request, settings: SettingsDep, store: StoreDep) -> Response:
+    fmt = negotiate(request)
+    reject_unknown(request, BASE_PARAMS)
+    base = base_url(request, settings)
+    html = fmt is Format.HTML
+    infos = store.list_collections()
+    body = {
+        "links": self_and_alternate(f"{base}/collections", {}, JSON, html),
+        "collections": [collection_document(base, info, html=False) for info in infos],
+    }
+    if html:
+        return render(request, "collections.html", doc=body, infos=infos)
+    return Response(dumps(body), media_type=JSON)
+
+
+@router.api_route("/collections/{collectionId}", methods=READ, summary="One collection's metadata")
+def collection(request: Request, info: CollectionDep, settings: SettingsDep) -> Response:
+    fmt = negotiate(request)
+    reject_unknown(request, BASE_PARAMS)
+    html = fmt is Format.HTML
+    body = collection_document(base_url(request, settings), info, html=html)
+    if html:
+        return render(request, "collection.html", doc=body, info=info)
+    return Response(dumps(body), media_type=JSON)

@@ -1,0 +1,152 @@
+"""OGC API Features: a collection's items (paged, filtered) and a single item."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from ..domain.collection import CollectionInfo, equality_parameters
+from ..domain.query import (
+    Cursor,
+    FeatureQuery,
+    parse_bbox,
+    parse_datetime,
+    parse_equals,
+    parse_limit,
+    parse_offset,
+)
+from ..errors import FeatureNotFound, InvalidParameter
+from ..settings import Settings
+from ..store.base import FeaturePage
+from .deps import CollectionDep, SettingsDep, StoreDep
+from .encoding import dumps, feature_dict, geometry_fragments
+from .html.render import render
+from .links import GEOJSON, JSON, base_url, link, self_and_alternate, with_params
+from .negotiation import READ, Format, negotiate, reject_unknown
+
+router = APIRouter(tags=["Features"])
+ITEMS_PARAMS = frozenset({"f", "limit", "bbox", "datetime", "cursor", "offset"})
+GEOJSON_HEADERS = {"Content-Crs": "<http://www.opengis.net/def/crs/OGC/1.3/CRS84>"}
+
+
+def parse_query(request: Request, info: CollectionInfo, settings: Settings) -> FeatureQuery:
+    """Every items parameter checked before the store sees anything."""
+    filters = {p.name for p in equality_parameters(info)}
+    reject_unknown(request, ITEMS_PARAMS | filters)
+    qp = request.query_params
+    query = FeatureQuery(
+        limit=parse_limit(qp.get("limit"), settings.default_limit, settings.max_limit),
+        bbox=parse_bbox(qp.get("bbox")),
+        interval=parse_datetime(qp.get("datetime")),
+        equals=parse_equals(info, {k: v for k, v in qp.items() if k in filters}),
+        cursor=Cursor.decode(qp["cursor"]) if "cursor" in qp else None,
+        offset=parse_offset(qp.get("offset")),
+    )
+    if query.cursor is not None and query.offset:
+        raise InvalidParameter("offset", "cannot be combined with cursor")
+    return query
+
+
+def _page_links(
+    url: str, params: dict[str, str], page: FeaturePage, query: FeatureQuery, html: bool
+) -> list[dict[str, Any]]:
+    links = self_and_alternate(url, params, GEOJSON, html)
+    kept = {k: v for k, v in params.items() if k not in ("cursor", "offset")}
+    nav_type = "text/html" if html else GEOJSON
+    if html:
+        kept["f"] = "html"
+    feats = page.features
+    if query.offset and not query.cursor:
+        # A client paging by offset keeps offsets; everyone else gets keyset cursors.
+        if page.has_next:
+            links.append(
+                link(
+                    with_params(url, {**kept, "offset": str(query.offset + query.limit)}),
+                    "next",
+                    nav_type,
+                    "next page",
+                )
+            )
+        if page.has_prev:
+            prev = max(query.offset - query.limit, 0)
+            links.append(
+                link(
+                    with_params(url, {**kept, "offset": str(prev)}),
+                    "prev",
+                    nav_type,
+                    "previous page",
+                )
+            )
+        return links
+    if page.has_next and feats:
+        token = Cursor(after=True, fid=feats[-1].fid).encode()
+        links.append(
+            link(with_params(url, {**kept, "cursor": token}), "next", nav_type, "next page")
+        )
+    if page.has_prev:
+        pivot = feats[0].fid if feats else (query.cursor.fid if query.cursor else 0)
+        token = Cursor(after=False, fid=pivot).encode()
+        links.append(
+            link(with_params(url, {**kept, "cursor": token}), "prev", nav_type, "previous page")
+        )
+    return links
+
+
+def _timestamp() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@router.api_route(
+    "/collections/{collectionId}/items", methods=READ, summary="The collection's features"
+)
+def items(
+    request: Request, info: CollectionDep, store: StoreDep, settings: SettingsDep
+) -> Response:
+    fmt = negotiate(request)
+    query = parse_query(request, info, settings)
+    page = store.query_features(collection=info, query=query)
+    url = f"{base_url(request, settings)}/collections/{info.id}/items"
+    params = {k: v for k, v in request.query_params.items() if k != "f"}
+    html = fmt is Format.HTML
+    geometries = geometry_fragments(page.features)
+    body: dict[str, Any] = {
+        "type": "FeatureCollection",
+        "timeStamp": _timestamp(),
+        "numberReturned": len(page.features),
+        "features": [feature_dict(f, g) for f, g in zip(page.features, geometries, strict=True)],
+        "links": _page_links(url, params, page, query, html),
+    }
+    if page.number_matched is not None:
+        body["numberMatched"] = page.number_matched
+    if html:
+        return render(request, "items.html", doc=body, info=info, geojson=dumps(body).decode())
+    return Response(dumps(body), media_type=GEOJSON, headers=GEOJSON_HEADERS)
+
+
+@router.api_route(
+    "/collections/{collectionId}/items/{featureId}", methods=READ, summary="One feature"
+)
+def item(
+    request: Request, info: CollectionDep, store: StoreDep, settings: SettingsDep, featureId: str
+) -> Response:
+    fmt = negotiate(request)
+    reject_unknown(request, frozenset({"f"}))
+    try:
+        fid = int(featureId)
+    except ValueError:
+        raise FeatureNotFound(info.id, featureId) from None
+    feature = store.get_feature(collection=info, fid=fid)
+    base = base_url(request, settings)
+    collection_url = f"{base}/collections/{info.id}"
+    html = fmt is Format.HTML
+    body = feature_dict(feature, geometry_fragments([feature])[0])
+    body["links"] = [
+        *self_and_alternate(f"{collection_url}/items/{fid}", {}, GEOJSON, html),
+        link(collection_url, "collection", JSON, "the collection"),
+    ]
+    if html:
+        return render(request, "feature.html", doc=body, info=info, geojson=dumps(body).decode())
+    return Response(dumps(body), media_type=GEOJSON, headers=GEOJSON_HEADERS)

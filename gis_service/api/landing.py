@@ -1,0 +1,75 @@
+"""OGC API Common: landing page, conformance, the API definition and its documentation."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from .deps import SettingsDep, StoreDep
+from .encoding import dumps
+from .html.render import render
+from .links import HTML, JSON, OPENAPI, base_url, link, self_and_alternate
+from .negotiation import BASE_PARAMS, READ, Format, negotiate, reject_unknown
+from .openapi import build_openapi
+
+router = APIRouter()
+
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+]
+
+
+@router.api_route("/", methods=READ, summary="Landing page", tags=["Capabilities"])
+def landing(request: Request, settings: SettingsDep) -> Response:
+    fmt = negotiate(request)
+    reject_unknown(request, BASE_PARAMS)
+    base = base_url(request, settings)
+    links = [
+        *self_and_alternate(f"{base}/", {}, JSON, fmt is Format.HTML),
+        link(f"{base}/api", "service-desc", OPENAPI, "the API definition (OpenAPI 3.0)"),
+        link(f"{base}/api.html", "service-doc", HTML, "the API documentation"),
+        link(f"{base}/conformance", "conformance", JSON, "conformance classes implemented"),
+        link(f"{base}/collections", "data", JSON, "the collections"),
+    ]
+    body = {"title": settings.title, "description": settings.description, "links": links}
+    if fmt is Format.HTML:
+        return render(request, "landing.html", doc=body)
+    return Response(dumps(body), media_type=JSON)
+
+
+@router.api_route(
+    "/conformance", methods=READ, summary="Conformance classes", tags=["Capabilities"]
+)
+def conformance(request: Request, settings: SettingsDep) -> Response:
+    fmt = negotiate(request)
+    reject_unknown(request, BASE_PARAMS)
+    body = {
+        "conformsTo": CONFORMANCE,
+        "links": self_and_alternate(
+            f"{base_url(request, settings)}/conformance", {}, JSON, fmt is Format.HTML
+        ),
+    }
+    if fmt is Format.HTML:
+        return render(request, "conformance.html", doc=body)
+    return Response(dumps(body), media_type=JSON)
+
+
+@router.api_route(
+    "/api", methods=READ, summary="The API definition (OpenAPI 3.0)", tags=["Capabilities"]
+)
+def api_definition(request: Request, settings: SettingsDep, store: StoreDep) -> Response:
+    if request.query_params.get("f") == "html":
+        return api_documentation(request)
+    reject_unknown(request, BASE_PARAMS)
+    document = build_openapi(base_url(request, settings), settings, store.list_collections())
+    return Response(dumps(document), media_type=OPENAPI)
+
+
+@router.api_route(
+    "/api.html", methods=READ, summary="Interactive API documentation", tags=["Capabilities"]
+)
+def api_documentation(request: Request) -> HTMLResponse:
+    return render(request, "swagger.html")

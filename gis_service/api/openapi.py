@@ -1,0 +1,252 @@
+"""The OpenAPI 3.0 document, written out exactly, with each collection's own parameters.
+
+Built by hand rather than generated: clients such as GDAL's OAPIF driver read the
+`limit` schema and per-collection parameters from it, so it must say precisely what the
+server does (`?name=value` filters are pushed down only for declared parameters).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import __version__
+from ..domain.collection import CollectionInfo, PropertyType, equality_parameters
+from ..settings import Settings
+
+_JSON_TYPES: dict[PropertyType, dict[str, str]] = {
+    PropertyType.STRING: {"type": "string"},
+    PropertyType.INTEGER: {"type": "integer"},
+    PropertyType.NUMBER: {"type": "number"},
+    PropertyType.BOOLEAN: {"type": "boolean"},
+    PropertyType.DATE: {"type": "string", "format": "date"},
+    PropertyType.DATETIME: {"type": "string", "format": "date-time"},
+}
+
+
+def property_schema(kind: PropertyType) -> dict[str, str]:
+    return dict(_JSON_TYPES[kind])
+
+
+def _ref(kind: str, name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/{kind}/{name}"}
+
+
+def _parameters(settings: Settings) -> dict[str, Any]:
+    def query(name: str, description: str, schema: dict[str, Any], **extra: Any) -> dict:
+        return {
+            "name": name,
+            "in": "query",
+            "required": False,
+            "description": description,
+            "schema": schema,
+            "style": "form",
+            "explode": False,
+            **extra,
+        }
+
+    return {
+        "f": query(
+            "f",
+            "The representation: json (GeoJSON/JSON) or html.",
+            {"type": "string", "enum": ["json", "html"]},
+        ),
+        "limit": query(
+            "limit",
+            "Page size. Values above the maximum are treated as the maximum.",
+            {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": settings.max_limit,
+                "default": settings.default_limit,
+            },
+        ),
+        "bbox": query(
+            "bbox",
+            "Features intersecting this box: minLon,minLat,maxLon,maxLat in CRS84 "
+            "(6 numbers with heights). minLon > maxLon crosses the antimeridian.",
+            {
+                "type": "array",
+                "oneOf": [{"minItems": 4, "maxItems": 4}, {"minItems": 6, "maxItems": 6}],
+                "items": {"type": "number"},
+            },
+        ),
+        "datetime": query(
+            "datetime",
+            "An RFC 3339 instant or interval (`start/end`, `..` or empty for an open end), "
+            "matched against the collection's temporal property.",
+            {"type": "string"},
+        ),
+        "cursor": query(
+            "cursor", "Opaque paging position, as issued in next/prev links.", {"type": "string"}
+        ),
+        "offset": query(
+            "offset",
+            "Number of matching features to skip (cursor paging is faster for deep pages).",
+            {"type": "integer", "minimum": 0, "default": 0},
+        ),
+        "collectionId": {
+            "name": "collectionId",
+            "in": "path",
+            "required": True,
+            "description": "The collection's id.",
+            "schema": {"type": "string"},
+        },
+        "featureId": {
+            "name": "featureId",
+            "in": "path",
+            "required": True,
+            "description": "The feature's id.",
+            "schema": {"type": "string"},
+        },
+    }
+
+
+def _responses(ok: str, media: str) -> dict[str, Any]:
+    problem = {"application/problem+json": {"schema": _ref("schemas", "problem")}}
+    return {
+        "200": {"description": ok, "content": {media: {}, "text/html": {}}},
+        "400": {"description": "A parameter is invalid or unknown.", "content": problem},
+        "404": {"description": "Not found.", "content": problem},
+        "406": {"description": "No acceptable representation.", "content": problem},
+        "500": {"description": "Server error.", "content": problem},
+    }
+
+
+def _operation(
+    op_id: str,
+    summary: str,
+    tag: str,
+    params: list[dict[str, Any]],
+    ok: str,
+    media: str = "application/json",
+) -> dict[str, Any]:
+    return {
+        "get": {
+            "operationId": op_id,
+            "summary": summary,
+            "tags": [tag],
+            "parameters": params,
+            "responses": _responses(ok, media),
+        }
+    }
+
+
+_ITEMS = ["limit", "bbox", "datetime", "cursor", "offset", "f"]
+
+
+def _collection_paths(info: CollectionInfo) -> dict[str, Any]:
+    base = f"/collections/{info.id}"
+    filters = [
+        {
+            "name": p.name,
+            "in": "query",
+            "required": False,
+            "style": "form",
+            "explode": False,
+            "description": f"Only features whose `{p.name}` equals this value.",
+            "schema": property_schema(p.type),
+        }
+        for p in equality_parameters(info)
+    ]
+    items_params = [_ref("parameters", n) for n in _ITEMS] + filters
+    safe = "".join(c if c.isalnum() else "_" for c in info.id)
+    return {
+        base: _operation(
+            f"describe_{safe}",
+            f"Metadata of '{info.title}'",
+            "Collections",
+            [_ref("parameters", "f")],
+            "The collection's metadata.",
+        ),
+        f"{base}/items": _operation(
+            f"items_{safe}",
+            f"Features of '{info.title}'",
+            "Features",
+            items_params,
+            "A page of features.",
+            "application/geo+json",
+        ),
+        f"{base}/items/{{featureId}}": _operation(
+            f"item_{safe}",
+            f"One feature of '{info.title}'",
+            "Features",
+            [_ref("parameters", "featureId"), _ref("parameters", "f")],
+            "The feature.",
+            "application/geo+json",
+        ),
+    }
+
+
+def build_openapi(base: str, settings: Settings, infos: list[CollectionInfo]) -> dict[str, Any]:
+    f = [_ref("parameters", "f")]
+    paths: dict[str, Any] = {
+        "/": _operation("landing", "Landing page", "Capabilities", f, "Links to the API."),
+        "/conformance": _operation(
+            "conformance",
+            "Conformance classes",
+            "Capabilities",
+            f,
+            "The conformance classes implemented.",
+        ),
+        "/api": _operation(
+            "api",
+            "This API definition",
+            "Capabilities",
+            f,
+            "The OpenAPI document.",
+            "application/vnd.oai.openapi+json;version=3.0",
+        ),
+        "/collections": _operation(
+            "collections", "The feature collections", "Collections", f, "The collections."
+        ),
+        "/collections/{collectionId}": _operation(
+            "collection",
+            "A collection's metadata",
+            "Collections",
+            [_ref("parameters", "collectionId"), *f],
+            "The collection's metadata.",
+        ),
+        "/collections/{collectionId}/items": _operation(
+            "items",
+            "A collection's features",
+            "Features",
+            [_ref("parameters", "collectionId")] + [_ref("parameters", n) for n in _ITEMS],
+            "A page of features.",
+            "application/geo+json",
+        ),
+        "/collections/{collectionId}/items/{featureId}": _operation(
+            "item",
+            "One feature",
+            "Features",
+            [_ref("parameters", "collectionId"), _ref("parameters", "featureId"), *f],
+            "The feature.",
+            "application/geo+json",
+        ),
+    }
+    for info in infos:
+        paths.update(_collection_paths(info))
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": settings.title,
+            "description": settings.description,
+            "version": __version__,
+        },
+        "servers": [{"url": base}],
+        "tags": [{"name": n} for n in ("Capabilities", "Collections", "Features")],
+        "paths": paths,
+        "components": {
+            "parameters": _parameters(settings),
+            "schemas": {
+                "problem": {
+                    "type": "object",
+                    "description": "RFC 9457 problem details.",
+                    "properties": {
+                        k: {"type": "string"}
+                        for k in ("type", "title", "detail", "instance", "parameter")
+                    }
+                    | {"status": {"type": "integer"}},
+                },
+            },
+        },
+    }

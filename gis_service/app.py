@@ -1,0 +1,50 @@
+"""`create_app(settings)`: everything is built here, nothing at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import swagger_ui_bundle
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from . import __version__
+from .api import collections, items, landing
+from .api.html.render import STATIC, make_environment
+from .api.problems import add_exception_handlers
+from .settings import Settings
+from .store.factory import open_store
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.store = open_store(settings)
+        try:
+            yield
+        finally:
+            app.state.store.close()
+
+    app = FastAPI(
+        title=settings.title,
+        description=settings.description,
+        version=__version__,
+        lifespan=lifespan,
+        openapi_url=None,  # the OGC API definition at /api is written by hand
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.templates = make_environment()
+    add_exception_handlers(app)
+    app.include_router(landing.router)
+    app.include_router(collections.router)
+    app.include_router(items.router)
+    app.mount(
+        "/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger"
+    )
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app

@@ -1,0 +1,5 @@
+"""ASGI entry point for uvicorn workers: settings come from `GIS_*` environment variables."""
+
+from .app import create_app
+
+app = create_app()
