@@ -73,3 +73,9 @@ def api_definition(request: Request, settings: SettingsDep, store: StoreDep) -> 
 )
 def api_documentation(request: Request) -> HTMLResponse:
     return render(request, "swagger.html")
+
+
+@router.api_route("/health", methods=READ, summary="Liveness check", tags=["Capabilities"])
+def health() -> Response:
+    """Touches no store: the baseline the benchmarks compare every workload against."""
+    return Response(b'{"status":"ok"}', media_type=JSON)

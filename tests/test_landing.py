@@ -1,0 +1,94 @@
+"""Landing page, conformance, API definition and representations (OGC API Features core)."""
+
+from __future__ import annotations
+
+import pytest
+
+OAS = "application/vnd.oai.openapi+json;version=3.0"
+
+
+def rels(doc: dict) -> dict[str, dict]:
+    return {link["rel"]: link for link in doc["links"]}
+
+
+def test_landing_links(client):
+    res = client.get("/")
+    assert res.status_code == 200
+    assert res.headers["content-type"] == "application/json"
+    links = rels(res.json())
+    assert {"self", "alternate", "service-desc", "service-doc", "conformance", "data"} <= set(links)
+    assert links["service-desc"]["type"] == OAS
+    assert links["data"]["href"].endswith("/collections")
+    for link in res.json()["links"]:
+        assert link["type"] and link["href"].startswith("http")
+
+
+def test_conformance_lists_only_what_is_implemented(client):
+    classes = client.get("/conformance").json()["conformsTo"]
+    assert set(classes) == {
+        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
+        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    }
+
+
+def test_openapi_document_declares_limit_and_queryables(client):
+    res = client.get("/api")
+    assert res.status_code == 200
+    assert res.headers["content-type"] == OAS
+    doc = res.json()
+    assert doc["openapi"].startswith("3.0")
+    limit = doc["components"]["parameters"]["limit"]
+    assert limit["in"] == "query" and limit["style"] == "form" and limit["explode"] is False
+    assert limit["schema"] == {"type": "integer", "minimum": 1, "maximum": 10_000, "default": 10}
+    params = doc["paths"]["/collections/facilities/items"]["get"]["parameters"]
+    refs = {p["$ref"] for p in params if "$ref" in p}
+    assert "#/components/parameters/limit" in refs
+    assert "#/components/parameters/bbox" in refs
+    declared = {p["name"]: p for p in params if "name" in p}
+    assert declared["category"]["schema"] == {"type": "string"}
+    assert declared["capacity"]["schema"] == {"type": "integer"}
+    assert declared["opened"]["schema"] == {"type": "string", "format": "date"}
+    for ref in refs:  # every reference resolves
+        assert ref.rsplit("/", 1)[1] in doc["components"]["parameters"]
+
+
+def test_api_documentation_page_is_served_locally(client):
+    res = client.get("/api.html")
+    assert res.status_code == 200
+    assert "/static/swagger/swagger-ui-bundle.js" in res.text
+    assert client.get("/static/swagger/swagger-ui-bundle.js").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/", "/conformance", "/collections", "/collections/districts",
+                                  "/collections/districts/items", "/collections/districts/items/1"])
+def test_html_by_parameter_and_by_accept_header(client, path):
+    by_param = client.get(path, params={"f": "html"})
+    assert by_param.status_code == 200
+    assert by_param.headers["content-type"].startswith("text/html")
+    browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    by_accept = client.get(path, headers={"Accept": browser})
+    assert by_accept.headers["content-type"].startswith("text/html")
+    as_json = client.get(path, headers={"Accept": "application/json"})
+    assert "json" in as_json.headers["content-type"]
+
+
+@pytest.mark.parametrize("path", ["/", "/collections", "/collections/districts/items"])
+def test_head_is_answered(client, path):
+    res = client.head(path)
+    assert res.status_code == 200
+    assert res.content == b""
+
+
+def test_unknown_format_is_400(client):
+    res = client.get("/collections", params={"f": "xml"})
+    assert res.status_code == 400
+    assert res.json()["parameter"] == "f"
+
+
+def test_unknown_parameter_on_landing_is_400(client):
+    res = client.get("/", params={"colour": "red"})
+    assert res.status_code == 400
+    assert res.headers["content-type"] == "application/problem+json"
+    assert res.json()["parameter"] == "colour"
