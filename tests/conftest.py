@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import os
 import socket
-import threading
+import subprocess
+import sys
 import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from gis_service.app import create_app
@@ -59,22 +60,40 @@ def make_settings(kind: str, request: pytest.FixtureRequest, tmp: Path, **extra)
 
 
 DEMO_LAYERS = {
-    "facilities": dict(path=DATA / "facilities.geojson", title="Facilities", temporal=("opened", None)),
+    "facilities": dict(
+        path=DATA / "facilities.geojson", title="Facilities", temporal=("opened", None)
+    ),
     "districts": dict(path=DATA / "districts.geojson", title="Districts", temporal=None),
-    "coverage": dict(path=DATA / "coverage.geojson", title="Network coverage", temporal=("updated", None)),
-    "countries": dict(path=CQL2_DATA / "ne110m4cql2.gpkg", title="Countries", temporal=None,
-                      layer="ne_110m_admin_0_countries"),
-    "places": dict(path=CQL2_DATA / "ne110m4cql2.gpkg", title="Populated places",
-                   temporal=None, layer="ne_110m_populated_places_simple"),
+    "coverage": dict(
+        path=DATA / "coverage.geojson", title="Network coverage", temporal=("updated", None)
+    ),
+    "countries": dict(
+        path=CQL2_DATA / "ne110m4cql2.gpkg",
+        title="Countries",
+        temporal=None,
+        layer="ne_110m_admin_0_countries",
+    ),
+    "places": dict(
+        path=CQL2_DATA / "ne110m4cql2.gpkg",
+        title="Populated places",
+        temporal=None,
+        layer="ne_110m_populated_places_simple",
+    ),
 }
 
 
 def load_demo(store: Store) -> None:
     for cid, spec in DEMO_LAYERS.items():
-        import_file(store, spec["path"], IngestOptions(
-            collection_id=cid, title=spec["title"], temporal=spec["temporal"],
-            layer=spec.get("layer"),
-        ))
+        import_file(
+            store,
+            spec["path"],
+            IngestOptions(
+                collection_id=cid,
+                title=spec["title"],
+                temporal=spec["temporal"],
+                layer=spec.get("layer"),
+            ),
+        )
 
 
 @pytest.fixture(scope="session", params=STORES)
@@ -116,31 +135,63 @@ def free_port() -> int:
 
 
 class LiveServer:
-    """A real uvicorn server on 127.0.0.1, in a thread, for clients that speak HTTP."""
+    """A real server process on 127.0.0.1 (uvicorn, httptools), for clients that speak HTTP.
 
-    def __init__(self, settings: Settings) -> None:
+    A separate process, not a thread: GDAL holds the GIL while it waits for HTTP answers.
+    """
+
+    def __init__(self, settings: Settings, workers: int = 1) -> None:
         self.port = free_port()
-        config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=self.port,
-                                log_level="warning", http="httptools", loop="asyncio")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.env = {
+            **os.environ,
+            **{
+                f"GIS_{name.upper()}": str(value)
+                for name, value in settings.model_dump().items()
+                if value is not None
+            },
+        }
+        self.cmd = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "gis_service.asgi:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--http",
+            "httptools",
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ]
+        self.process: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def __enter__(self) -> LiveServer:
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("the test server did not start")
-            time.sleep(0.05)
-        return self
+        self.process = subprocess.Popen(self.cmd, env=self.env, cwd=ROOT)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{self.url}/health", timeout=1):
+                    return self
+            except OSError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    self.__exit__()
+                    raise RuntimeError("the test server did not start") from None
+                time.sleep(0.1)
 
     def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=20)
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
 
 
 @pytest.fixture(scope="session")

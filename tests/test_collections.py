@@ -43,8 +43,12 @@ def test_collection_without_time_has_no_temporal_extent(client):
 
 
 def test_unknown_collection_is_404_problem(client):
-    for path in ("/collections/nope", "/collections/nope/items", "/collections/nope/items/1",
-                 "/collections/..%2f..%2fetc/items"):
+    for path in (
+        "/collections/nope",
+        "/collections/nope/items",
+        "/collections/nope/items/1",
+        "/collections/..%2f..%2fetc/items",
+    ):
         res = client.get(path)
         assert res.status_code == 404, path
         assert res.headers["content-type"] == "application/problem+json"

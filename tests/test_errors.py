@@ -70,7 +70,10 @@ def test_huge_offset_is_an_empty_page_not_an_error(client):
 
 
 def test_errors_never_leak_as_500(client):
-    for path in ("/collections/facilities/items/%00", "/collections/%20/items",
-                 "/collections/facilities/items?bbox=1e400,0,1,1"):
+    for path in (
+        "/collections/facilities/items/%00",
+        "/collections/%20/items",
+        "/collections/facilities/items?bbox=1e400,0,1,1",
+    ):
         res = client.get(path)
         assert 400 <= res.status_code < 500, (path, res.status_code)

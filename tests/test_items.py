@@ -76,8 +76,9 @@ def test_paging_filtered_selection_and_prev_links(client, facilities):
     ids = all_ids(client, "/collections/facilities/items", {"category": "hospital", "limit": 9})
     assert ids == expected
     # walk forward two pages, then back with prev
-    page1 = client.get("/collections/facilities/items",
-                       params={"category": "hospital", "limit": 9}).json()
+    page1 = client.get(
+        "/collections/facilities/items", params={"category": "hospital", "limit": 9}
+    ).json()
     nxt = next(link["href"] for link in page1["links"] if link["rel"] == "next")
     page2 = client.get(nxt).json()
     prev = next(link["href"] for link in page2["links"] if link["rel"] == "prev")
@@ -103,8 +104,9 @@ def test_bbox_points(client, facilities):
     box = (55.38, 25.30, 55.42, 25.34)
     expected = sorted(facilities.index[facilities.intersects(shapely.box(*box))].tolist())
     assert expected, "the test box should not be empty"
-    doc = client.get("/collections/facilities/items",
-                     params={"bbox": ",".join(map(str, box)), "limit": 10_000}).json()
+    doc = client.get(
+        "/collections/facilities/items", params={"bbox": ",".join(map(str, box)), "limit": 10_000}
+    ).json()
     assert sorted(f["id"] for f in doc["features"]) == expected
     assert doc["numberMatched"] == len(expected)
 
@@ -114,28 +116,34 @@ def test_bbox_polygons_exact_not_envelope(client, districts):
     box = shapely.box(55.45, 25.25, 55.47, 25.27)
     exact = set(districts.index[districts.intersects(box)])
     by_envelope = set(districts.index[districts.envelope.intersects(box)])
-    doc = client.get("/collections/districts/items",
-                     params={"bbox": "55.45,25.25,55.47,25.27", "limit": 1000}).json()
+    doc = client.get(
+        "/collections/districts/items", params={"bbox": "55.45,25.25,55.47,25.27", "limit": 1000}
+    ).json()
     assert {f["id"] for f in doc["features"]} == exact
     assert by_envelope >= exact
 
 
 def test_bbox_with_six_numbers(client, facilities):
-    four = client.get("/collections/facilities/items",
-                      params={"bbox": "55.38,25.30,55.42,25.34", "limit": 1000}).json()
-    six = client.get("/collections/facilities/items",
-                     params={"bbox": "55.38,25.30,-100,55.42,25.34,9000", "limit": 1000}).json()
+    four = client.get(
+        "/collections/facilities/items", params={"bbox": "55.38,25.30,55.42,25.34", "limit": 1000}
+    ).json()
+    six = client.get(
+        "/collections/facilities/items",
+        params={"bbox": "55.38,25.30,-100,55.42,25.34,9000", "limit": 1000},
+    ).json()
     assert [f["id"] for f in six["features"]] == [f["id"] for f in four["features"]]
 
 
 def test_bbox_across_the_antimeridian(client):
-    countries = gpd.read_file(CQL2_DATA / "ne110m4cql2.gpkg", layer="ne_110m_admin_0_countries",
-                              fid_as_index=True)
+    countries = gpd.read_file(
+        CQL2_DATA / "ne110m4cql2.gpkg", layer="ne_110m_admin_0_countries", fid_as_index=True
+    )
     west, east = shapely.box(170, -60, 180, 80), shapely.box(-180, -60, -170, 80)
     hits = countries.intersects(west) | countries.intersects(east)
     expected = sorted(countries.index[hits].tolist())
-    doc = client.get("/collections/countries/items",
-                     params={"bbox": "170,-60,-170,80", "limit": 1000}).json()
+    doc = client.get(
+        "/collections/countries/items", params={"bbox": "170,-60,-170,80", "limit": 1000}
+    ).json()
     assert sorted(f["id"] for f in doc["features"]) == expected
     assert len(expected) >= 3  # Fiji, Russia, New Zealand, the USA ...
 
@@ -172,8 +180,9 @@ def test_datetime_on_a_datetime_property(client):
 
 
 def test_datetime_on_collection_without_time_matches_everything(client, districts):
-    doc = client.get("/collections/districts/items",
-                     params={"datetime": "2020-01-01T00:00:00Z", "limit": 1000}).json()
+    doc = client.get(
+        "/collections/districts/items", params={"datetime": "2020-01-01T00:00:00Z", "limit": 1000}
+    ).json()
     assert doc["numberReturned"] == len(districts)
 
 

@@ -61,8 +61,17 @@ def test_api_documentation_page_is_served_locally(client):
     assert client.get("/static/swagger/swagger-ui-bundle.js").status_code == 200
 
 
-@pytest.mark.parametrize("path", ["/", "/conformance", "/collections", "/collections/districts",
-                                  "/collections/districts/items", "/collections/districts/items/1"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/conformance",
+        "/collections",
+        "/collections/districts",
+        "/collections/districts/items",
+        "/collections/districts/items/1",
+    ],
+)
 def test_html_by_parameter_and_by_accept_header(client, path):
     by_param = client.get(path, params={"f": "html"})
     assert by_param.status_code == 200

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from datetime import time as dt_time
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +91,8 @@ def _as_text(value: Any) -> Any:
         return value
     if isinstance(value, bytes):
         return value.hex()
+    if isinstance(value, dt_time):  # GDAL's Time type: the text, not a quoted JSON string
+        return value.isoformat(timespec="milliseconds" if value.microsecond else "seconds")
     return orjson.dumps(value, default=str).decode()
 
 
@@ -231,7 +234,11 @@ def import_file(store: Store, path: Path, options: IngestOptions) -> IngestRepor
         src_crs = source.crs
         report.source_crs = _crs_name(src_crs)
         acc, fids = _Accumulator(), _FidSequence()
-        time_field = schema.temporal.start if schema.temporal else None
+        time_fields = (
+            [f for f in (schema.temporal.start, schema.temporal.end) if f]
+            if schema.temporal
+            else []
+        )
         bar = tqdm(total=source.total, unit=" features", disable=not options.progress)
         with store.replace_collection(
             collection_id=options.collection_id, properties=schema.properties
@@ -248,7 +255,7 @@ def import_file(store: Store, path: Path, options: IngestOptions) -> IngestRepor
                         fids=fids.assign(source_fids, len(geoms)), geometries=geoms, columns=columns
                     )
                 )
-                acc.add(geoms, columns[time_field] if time_field else [])
+                acc.add(geoms, [v for name in time_fields for v in columns[name]])
                 report.features_read += len(geoms)
                 report.features_stored += len(geoms)
                 bar.update(len(geoms))

@@ -1,0 +1,1 @@
+"""Benchmark harness for gis-service (not part of the installed package)."""

@@ -1,0 +1,216 @@
+"""Machine description and the results files: `<UTC timestamp>.json` and `latest.md`.
+
+Numbers without the machine they came from cannot be compared, so both files carry it.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import platform
+import re
+import sqlite3
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+WORKLOADS = {
+    "W0": "/health (no store)",
+    "W1": "bbox ~1 km, limit=100",
+    "W2": "item by id",
+}
+PACKAGES = ["fastapi", "uvicorn", "uvloop", "httptools", "pyogrio", "shapely", "psycopg", "numpy"]
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _memory_gib() -> float | None:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return round(int(line.split()[1]) / 1024**2, 1)
+    except OSError:
+        pass
+    return None
+
+
+def _uvicorn_settings() -> dict[str, str]:
+    """Read from `gis-service serve` itself, so the report cannot drift from the code."""
+    from gis_service import cli
+
+    source = inspect.getsource(cli.serve)
+    found = dict(re.findall(r'\b(http|loop)="(\w+)"', source))
+    return {"http": found.get("http", "?"), "loop": found.get("loop", "?")}
+
+
+def _versions() -> dict[str, str]:
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    import pyogrio
+
+    versions["GDAL"] = pyogrio.__gdal_version_string__
+    versions["SQLite"] = sqlite3.sqlite_version
+    return versions
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "nproc": len(os.sched_getaffinity(0)),
+        "cpu_count": os.cpu_count(),
+        "cpu_model": _cpu_model(),
+        "memory_gib": _memory_gib(),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "uvicorn": _uvicorn_settings(),
+        "versions": _versions(),
+    }
+
+
+def write_results(results: dict[str, Any], folder: Path, stamp: str) -> tuple[Path, Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    json_path = folder / f"{stamp}.json"
+    tmp = folder / f"{stamp}.json.tmp"
+    tmp.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    tmp.replace(json_path)
+    md_path = folder / "latest.md"
+    md_path.write_text(markdown(results, json_path.name))
+    return json_path, md_path
+
+
+def _num(value: Any, digits: int = 1) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float | int):
+        return f"{value:,.{digits}f}"
+    return str(value)
+
+
+def _workload_rows(kind: str, store: dict[str, Any]) -> list[str]:
+    rows = []
+    for key, title in WORKLOADS.items():
+        w = store.get("workloads", {}).get(key)
+        if w is None:
+            continue
+        if w["status"] != "ok":
+            reason = w.get("reason", "")
+            rows.append(f"| {kind} | {key} {title} | **{w['status']}** {reason} ||||||")
+            continue
+        rows.append(
+            f"| {kind} | {key} {title} | ok | {_num(w['rps'])} | {_num(w['p50_ms'], 2)}"
+            f" | {_num(w['p99_ms'], 2)} | {_num(w.get('rps_ratio_to_w0'), 3)}"
+            f" | {_num(w.get('p50_ratio_to_w0'), 1)} | {_num(w.get('peak_rss_mb'), 0)} |"
+        )
+    return rows
+
+
+def _machine_lines(results: dict[str, Any]) -> list[str]:
+    m = results["machine"]
+    v = m["versions"]
+    load = results["load"]
+    return [
+        f"- Machine: {m['nproc']} CPUs ({m['cpu_model']}), {m['memory_gib']} GiB RAM,"
+        f" Linux {m['kernel']}",
+        f"- Python {m['python']}; uvicorn {v['uvicorn']} http={m['uvicorn']['http']}"
+        f" loop={m['uvicorn']['loop']}, {results['config']['workers']} worker(s);"
+        f" GDAL {v['GDAL']}, SQLite {v['SQLite']}",
+        f"- Load: {load['description']}",
+        f"- Data: {results['data']['count']:,} points ({results['data']['file']},"
+        f" {results['data']['size_mb']} MB, generated in {results['data']['seconds']} s"
+        f"{' (cached)' if results['data']['cached'] else ''})",
+    ]
+
+
+def _store_notes(kind: str, store: dict[str, Any]) -> list[str]:
+    if store.get("status") == "SKIPPED":
+        return [f"- {kind}: SKIPPED – {store.get('reason', '')}"]
+    notes = [f"- {kind}: {store.get('source', '')}"]
+    if store.get("status") == "FAILED":
+        notes.append(f"- {kind}: **FAILED** – {store.get('reason', '')}")
+    if "server_version" in store:
+        notes.append(f"- {kind}: {store['server_version']}")
+    return notes
+
+
+def _import_rows(results: dict[str, Any]) -> list[str]:
+    rows = []
+    for kind, store in results["stores"].items():
+        imp = store.get("import")
+        if not imp:
+            continue
+        ogr = store.get("ogr2ogr", {})
+        ogr_text = _num(ogr["seconds"], 1) if "seconds" in ogr else ogr.get("note", "–")
+        rows.append(
+            f"| {kind} | {_num(imp['seconds'], 1)} | {_num(imp.get('rows_per_second'), 0)}"
+            f" | {_num(imp.get('peak_rss_mb'), 0)} | {ogr_text} |"
+        )
+    return rows
+
+
+def _paging_rows(results: dict[str, Any]) -> list[str]:
+    rows = []
+    for kind, store in results["stores"].items():
+        d = store.get("workloads", {}).get("deep_paging")
+        if d is None:
+            continue
+        if d["status"] != "ok":
+            rows.append(f"| {kind} | **{d['status']}** {d.get('reason', '')} |||||||")
+            continue
+        rows.append(
+            f"| {kind} | {d['page']} | {_num(d['page1_mean_ms'], 2)} | {_num(d['deep_mean_ms'], 2)}"
+            f" | {_num(d['ratio'], 2)} | {_num(d['offset_mean_ms'], 2)}"
+            f" | {_num(d['offset_ratio'], 2)} | {_num(d['check']['walk_seconds'], 1)} |"
+        )
+    return rows
+
+
+def markdown(results: dict[str, Any], json_name: str) -> str:
+    """The human summary; the JSON file beside it has every number."""
+    cfg = results["config"]
+    lines = [
+        f"# gis-service benchmark – {results['started']}",
+        "",
+        f"`python bench/run.py {cfg['argv']}` → `{json_name}`",
+        "",
+        *_machine_lines(results),
+        "",
+        "| Store | Workload | Status | req/s | p50 ms | p99 ms | req/s ÷ W0 | p50 × W0 |"
+        " peak RSS MB |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for kind, store in results["stores"].items():
+        lines += _workload_rows(kind, store)
+    lines += [
+        "",
+        "Deep paging (sequential keep-alive requests, limit=100; ratio = page N mean ÷ page 1"
+        " mean):",
+        "",
+        "| Store | page N | page 1 ms | page N (cursor) ms | ratio | page N (offset) ms"
+        " | ratio | walk s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        *_paging_rows(results),
+        "",
+        "Import (`gis-service import`, wall clock including process start):",
+        "",
+        "| Store | seconds | rows/s | peak RSS MB | ogr2ogr |",
+        "|---|---:|---:|---:|---|",
+        *_import_rows(results),
+        "",
+    ]
+    for kind, store in results["stores"].items():
+        lines += _store_notes(kind, store)
+    for note in results.get("notes", []):
+        lines.append(f"- {note}")
+    return "\n".join(lines) + "\n"
