@@ -1,0 +1,74 @@
+"""The HTML pages in a real browser (Debian's headless Chromium through Playwright)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI") == "true":
+            pytest.fail("chromium is not installed; CI must test the pages in a browser")
+        pytest.skip("chromium is not installed")
+    with playwright_api.sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            yield instance
+        finally:
+            instance.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context()
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
+    page.errors = errors
+    yield page
+    context.close()
+
+
+def test_browse_from_landing_to_a_feature(page, live_server):
+    page.goto(f"{live_server.url}/", wait_until="load")
+    assert page.get_by_role("heading", level=1).inner_text()
+    page.get_by_role("link", name="Collections").first.click()
+    page.get_by_role("link", name="Facilities").click()
+    page.get_by_role("link", name="Browse the features").click()
+    page.wait_for_selector("#map svg circle")
+    assert page.locator("#map svg circle").count() == 10
+    rows = page.locator("table tbody tr")
+    assert rows.count() == 10
+    page.get_by_role("link", name="next →").click()
+    page.wait_for_selector("#map svg circle")
+    assert "cursor=" in page.url
+    page.locator("table tbody tr td a").first.click()
+    page.wait_for_selector("#map svg circle")
+    assert page.locator("h1").inner_text().startswith("Feature ")
+    assert page.errors == []
+
+
+def test_arabic_names_render_right_to_left(page, live_server):
+    page.goto(f"{live_server.url}/collections/districts/items?f=html&limit=5")
+    page.wait_for_selector("#map svg path")
+    cell = page.locator("td[dir=auto]", has_text="ال").first
+    direction = cell.evaluate("el => getComputedStyle(el).direction")
+    assert direction == "rtl"
+    assert page.errors == []
+
+
+def test_api_documentation_loads_without_network(page, live_server):
+    page.goto(f"{live_server.url}/api.html")
+    page.wait_for_selector(".opblock-tag", timeout=20_000)
+    assert page.locator(".opblock-tag", has_text="Features").count() >= 1
+    assert page.errors == []
