@@ -790,3 +790,19 @@ def test_geopackage_store_file_is_a_valid_geopackage(tmp_path: Path, sources: di
         r["ref"] for r in ROWS if box[0] <= r["lon"] <= box[2] and box[1] <= r["lat"] <= box[3]
     }
     assert expected and set(inside["ref"]) == expected
+
+
+def test_names_differing_only_in_case_are_refused_on_both_stores(
+    empty_store: Store, tmp_path: Path
+):
+    path = tmp_path / "dup.geojson"
+    feature = {
+        "type": "Feature",
+        "properties": {"Name": "a", "NAME": "b"},
+        "geometry": {"type": "Point", "coordinates": [55.4, 25.3]},
+    }
+    path.write_bytes(orjson.dumps({"type": "FeatureCollection", "features": [feature]}))
+    with pytest.raises(IngestError, match="differ only in case"):
+        import_file(empty_store, path, IngestOptions(collection_id="dup"))
+    with pytest.raises(CollectionNotFound):
+        empty_store.get_collection("dup")

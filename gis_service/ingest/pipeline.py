@@ -117,6 +117,11 @@ class _Schema:
         self.properties = [
             PropertyDef(name=f.name, type=property_type(f.type)) for f in self.fields
         ]
+        seen: dict[str, str] = {}
+        for prop in self.properties:
+            other = seen.setdefault(prop.name.casefold(), prop.name)
+            if other != prop.name:  # GeoPackage (SQLite) column names ignore case
+                raise IngestError(f"properties {other!r} and {prop.name!r} differ only in case")
         names = {p.name: p for p in self.properties}
         self.temporal: TemporalFields | None = None
         if temporal:

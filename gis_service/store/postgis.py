@@ -283,6 +283,8 @@ class _PgWriter(CollectionWriter):
         self._release()
 
     def abort(self) -> None:
+        if self._conn_cm is None:
+            return  # already committed or aborted
         try:
             self.conn.rollback()
         finally:
