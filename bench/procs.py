@@ -62,29 +62,45 @@ def process_tree(root: int) -> list[int]:
     return found
 
 
-def rss_bytes(pid: int) -> int:
+def _proc_kib(path: str, key: str) -> int:
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
+        for line in Path(path).read_text().splitlines():
+            if line.startswith(key):
+                return int(line.split()[1])
     except OSError:
         pass
     return 0
 
 
+def rss_bytes(pid: int) -> int:
+    return _proc_kib(f"/proc/{pid}/status", "VmRSS:") * 1024
+
+
+def pss_bytes(pid: int) -> int:
+    """Proportional set size: shared library pages split between the processes sharing them."""
+    return _proc_kib(f"/proc/{pid}/smaps_rollup", "Pss:") * 1024
+
+
 class RssSampler:
-    """Samples the summed RSS of a process tree in a thread; peaks overall and per window."""
+    """Samples the summed RSS (and PSS) of a process tree in a thread; peaks overall and per window.
+
+    RSS sums count shared pages (the same libraries in every worker) once per process, so
+    PSS is kept too: it is the better measure of what N workers really cost together.
+    """
 
     def __init__(self, root: int, interval: float = 0.2) -> None:
         self.root = root
         self.interval = interval
         self.peak = 0
         self.window_peak = 0
+        self.peak_pss = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def sample(self) -> int:
-        total = sum(rss_bytes(pid) for pid in process_tree(self.root))
+        pids = process_tree(self.root)
+        total = sum(rss_bytes(pid) for pid in pids)
+        self.peak_pss = max(self.peak_pss, sum(pss_bytes(pid) for pid in pids))
         self.peak = max(self.peak, total)
         self.window_peak = max(self.window_peak, total)
         return total

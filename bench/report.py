@@ -66,8 +66,14 @@ def _versions() -> dict[str, str]:
     return versions
 
 
+def loadavg() -> list[float]:
+    """Other work on the machine skews every number; the report shows how much there was."""
+    return [round(v, 2) for v in os.getloadavg()]
+
+
 def machine() -> dict[str, Any]:
     return {
+        "loadavg_start": loadavg(),
         "nproc": len(os.sched_getaffinity(0)),
         "cpu_count": os.cpu_count(),
         "cpu_model": _cpu_model(),
@@ -122,7 +128,8 @@ def _machine_lines(results: dict[str, Any]) -> list[str]:
     load = results["load"]
     return [
         f"- Machine: {m['nproc']} CPUs ({m['cpu_model']}), {m['memory_gib']} GiB RAM,"
-        f" Linux {m['kernel']}",
+        f" Linux {m['kernel']}; load average (1/5/15 min) at start {m['loadavg_start']},"
+        f" at end {m.get('loadavg_end', '?')}",
         f"- Python {m['python']}; uvicorn {v['uvicorn']} http={m['uvicorn']['http']}"
         f" loop={m['uvicorn']['loop']}, {results['config']['workers']} worker(s);"
         f" GDAL {v['GDAL']}, SQLite {v['SQLite']}",
@@ -141,6 +148,13 @@ def _store_notes(kind: str, store: dict[str, Any]) -> list[str]:
         notes.append(f"- {kind}: **FAILED** – {store.get('reason', '')}")
     if "server_version" in store:
         notes.append(f"- {kind}: {store['server_version']}")
+    server = store.get("server")
+    if server:
+        notes.append(
+            f"- {kind} server: {server['processes']} processes (uvicorn master, workers,"
+            f" multiprocessing resource tracker), peak RSS sum {server['peak_rss_mb']:.0f} MB,"
+            f" peak PSS sum {server['peak_pss_mb']:.0f} MB; ready in {server['start_seconds']} s"
+        )
     return notes
 
 

@@ -355,6 +355,7 @@ def bench_store(
             "start_seconds": round(server.start_seconds, 2),
             "workers": cfg.workers,
             "peak_rss_mb": round(rss.peak / MB, 1),
+            "peak_pss_mb": round(rss.peak_pss / MB, 1),
             "processes": len(procs.process_tree(server.pid)),
         }
     failed = [k for k, w in result["workloads"].items() if w["status"] != "ok"]
@@ -414,6 +415,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         shutil.rmtree(cfg.run_dir, ignore_errors=True)  # a 1M-point store is ~0.3 GB
     results["wall_seconds"] = round(time.perf_counter() - t0, 1)
+    results["machine"]["loadavg_end"] = report.loadavg()
     json_path, md_path = report.write_results(results, cfg.results, stamp)
     print(md_path.read_text())
     print(f"results: {json_path}")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from html.parser import HTMLParser
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
 import pytest
 
 OAS = "application/vnd.oai.openapi+json;version=3.0"
@@ -101,3 +104,64 @@ def test_unknown_parameter_on_landing_is_400(client):
     assert res.status_code == 400
     assert res.headers["content-type"] == "application/problem+json"
     assert res.json()["parameter"] == "colour"
+
+
+def test_openapi_document_is_valid_openapi_30(client):
+    from openapi_spec_validator import validate
+    from openapi_spec_validator.validation.validators import OpenAPIV30SpecValidator
+
+    validate(client.get("/api").json(), cls=OpenAPIV30SpecValidator)
+
+
+def test_openapi_html_representation(client):
+    res = client.get("/api", params={"f": "html"})
+    assert res.status_code == 200
+    assert res.headers["content-type"].startswith("text/html")
+
+
+def anchors(html: str) -> set[tuple[str, str]]:
+    """(rel, href without `f`) of every <a> in the body."""
+
+    class Collect(HTMLParser):
+        found: set[tuple[str, str]] = set()
+
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            if tag == "a" and "href" in attrs:
+                self.found.add((attrs.get("rel", ""), without_f(attrs["href"])))
+
+    parser = Collect()
+    parser.found = set()
+    parser.feed(html[html.index("<body") :])
+    return parser.found
+
+
+def without_f(href: str) -> str:
+    parts = urlsplit(href)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "f"]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def json_links(doc: dict) -> list[dict]:
+    nested = [link for c in doc.get("collections", []) for link in c["links"]]
+    return doc["links"] + nested
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/conformance",
+        "/collections",
+        "/collections/districts",
+        "/collections/districts/items",
+        "/collections/districts/items/1",
+    ],
+)
+def test_html_pages_carry_every_link_of_the_json(client, path):
+    """OGC /req/html/content: all links appear as <a> elements in the HTML body."""
+    html = anchors(client.get(path, params={"f": "html"}).text)
+    for link in json_links(client.get(path, params={"f": "json"}).json()):
+        rel = link["rel"] if link["rel"] not in ("self", "alternate") else None
+        hrefs = {h for r, h in html if rel is None or r == rel}
+        assert without_f(link["href"]) in hrefs, link
