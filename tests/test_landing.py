@@ -122,18 +122,16 @@ def test_openapi_html_representation(client):
 def anchors(html: str) -> set[tuple[str, str]]:
     """(rel, href without `f`) of every <a> in the body."""
 
-    class Collect(HTMLParser):
-        found: set[tuple[str, str]] = set()
+    found: set[tuple[str, str]] = set()
 
+    class Collect(HTMLParser):
         def handle_starttag(self, tag, attrs):
             attrs = dict(attrs)
             if tag == "a" and "href" in attrs:
-                self.found.add((attrs.get("rel", ""), without_f(attrs["href"])))
+                found.add((attrs.get("rel") or "", without_f(attrs["href"])))
 
-    parser = Collect()
-    parser.found = set()
-    parser.feed(html[html.index("<body") :])
-    return parser.found
+    Collect().feed(html[html.index("<body") :])
+    return found
 
 
 def without_f(href: str) -> str:
