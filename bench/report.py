@@ -11,6 +11,7 @@ import os
 import platform
 import re
 import sqlite3
+import subprocess
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,19 @@ def _versions() -> dict[str, str]:
 def loadavg() -> list[float]:
     """Other work on the machine skews every number; the report shows how much there was."""
     return [round(v, 2) for v in os.getloadavg()]
+
+
+def git_state() -> dict[str, Any]:
+    """Which code was measured: the commit, and any uncommitted changes to the service."""
+    root = Path(__file__).resolve().parent.parent
+
+    def git(*args: str) -> str:
+        out = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
+        return out.stdout.strip()
+
+    status = git("status", "--porcelain", "--", "gis_service", "pyproject.toml").splitlines()
+    dirty = [line[3:] for line in status if len(line) > 3]
+    return {"commit": git("rev-parse", "--short", "HEAD"), "service_changes": dirty}
 
 
 def machine() -> dict[str, Any]:
@@ -130,6 +144,12 @@ def _machine_lines(results: dict[str, Any]) -> list[str]:
         f"- Machine: {m['nproc']} CPUs ({m['cpu_model']}), {m['memory_gib']} GiB RAM,"
         f" Linux {m['kernel']}; load average (1/5/15 min) at start {m['loadavg_start']},"
         f" at end {m.get('loadavg_end', '?')}",
+        f"- Code: commit {results['git']['commit']}"
+        + (
+            f", uncommitted service changes: {', '.join(results['git']['service_changes'])}"
+            if results["git"]["service_changes"]
+            else ", no uncommitted service changes"
+        ),
         f"- Python {m['python']}; uvicorn {v['uvicorn']} http={m['uvicorn']['http']}"
         f" loop={m['uvicorn']['loop']}, {results['config']['workers']} worker(s);"
         f" GDAL {v['GDAL']}, SQLite {v['SQLite']}",

@@ -402,6 +402,7 @@ def main(argv: list[str] | None = None) -> int:
         "started": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "config": {**cfg.__dict__, "results": str(cfg.results), "run_dir": str(cfg.run_dir)},
         "machine": report.machine(),
+        "git": report.git_state(),
         "load": {"tool": "wrk" if load.wrk else "python", "description": load.description},
         "data": data_info,
         "stores": {},

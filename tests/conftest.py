@@ -73,6 +73,11 @@ DEMO_LAYERS = {
         temporal=None,
         layer="ne_110m_admin_0_countries",
     ),
+    "catalogue": dict(
+        path=ROOT / "tests" / "data" / "catalogue.geojson",
+        title="Geometry catalogue",
+        temporal=("when", None),
+    ),
     "places": dict(
         path=CQL2_DATA / "ne110m4cql2.gpkg",
         title="Populated places",

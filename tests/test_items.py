@@ -235,3 +235,61 @@ def test_html_items_page_lists_features(client, facilities):
     assert res.status_code == 200
     assert facilities.loc[1, "name_ar"] in res.text
     assert 'rel="next"' in res.text
+
+
+@pytest.fixture(scope="module")
+def catalogue() -> gpd.GeoDataFrame:
+    from .conftest import ROOT
+
+    return gpd.read_file(ROOT / "tests" / "data" / "catalogue.geojson", fid_as_index=True)
+
+
+@pytest.mark.parametrize(
+    "box",
+    [
+        (55.45, 25.45, 55.55, 25.55),  # inside the hole of the square: only the diagonal line
+        (55.39, 25.29, 55.41, 25.31),  # the points (2D and 3D)
+        (55.0, 25.0, 55.0, 25.0),  # a degenerate box on shared vertices
+        (-180, -90, 180, 90),  # everything: the table-scan path
+        (0.0, 0.0, 1.0, 1.0),  # nothing with geometry
+        (179.0, -17.0, -179.0, -16.0),  # across the antimeridian
+        (57.9, 22.9, 58.05, 23.05),  # part of a geometry collection
+    ],
+)
+def test_bbox_over_every_geometry_type(client, catalogue, box):
+    """Exact intersection for each type; features without geometry match every box."""
+    if box[0] > box[2]:
+        hit = catalogue.intersects(shapely.box(box[0], box[1], 180, box[3])) | catalogue.intersects(
+            shapely.box(-180, box[1], box[2], box[3])
+        )
+    else:
+        hit = catalogue.intersects(shapely.box(*box))
+    expected = sorted(catalogue.index[hit | catalogue.geometry.isna()].tolist())
+    doc = client.get(
+        "/collections/catalogue/items", params={"bbox": ",".join(map(str, box)), "limit": 100}
+    ).json()
+    assert sorted(f["id"] for f in doc["features"]) == expected
+    assert doc["numberMatched"] == len(expected)
+
+
+def test_geometry_types_round_trip(client, catalogue):
+    doc = client.get("/collections/catalogue/items", params={"limit": 100}).json()
+    assert len(doc["features"]) == len(catalogue)
+    for feature in doc["features"]:
+        source = catalogue.geometry.loc[feature["id"]]
+        if source is None:
+            assert feature["geometry"] is None
+        else:
+            assert shapely.geometry.shape(feature["geometry"]).equals_exact(source, 0)
+            assert feature["geometry"]["type"] == source.geom_type
+    point3d = next(f for f in doc["features"] if f["id"] == 2)
+    assert point3d["geometry"]["coordinates"] == [55.4, 25.3, 12.5]
+
+
+def test_datetime_matches_features_without_time(client, catalogue):
+    doc = client.get(
+        "/collections/catalogue/items",
+        params={"datetime": "2024-01-01T00:00:00Z/2024-01-31T00:00:00Z"},
+    ).json()
+    expected = sorted([*catalogue.index[catalogue["when"].isna()].tolist(), 1, 2])
+    assert sorted(f["id"] for f in doc["features"]) == expected

@@ -48,6 +48,7 @@ class CollectionInfo(BaseModel):
     source_crs: str | None = None
     source_file: str | None = None
     feature_count: int = 0
+    has_null_geometry: bool = False
     updated: datetime | None = None
 
     def prop(self, name: str) -> PropertyDef | None:

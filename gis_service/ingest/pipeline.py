@@ -152,11 +152,14 @@ class _Accumulator:
     def __init__(self) -> None:
         self.bounds = np.array([np.inf, np.inf, -np.inf, -np.inf])
         self.types: set[int] = set()
+        self.any_missing = False
         self.first: str | None = None
         self.last: str | None = None
 
     def add(self, geoms: np.ndarray, times: list[Any]) -> None:
-        present = geoms[~shapely.is_missing(geoms)]
+        missing = shapely.is_missing(geoms)
+        self.any_missing = self.any_missing or bool(missing.any())
+        present = geoms[~missing]
         if len(present):
             b = shapely.total_bounds(present)
             self.bounds = np.array(
@@ -281,6 +284,7 @@ def import_file(store: Store, path: Path, options: IngestOptions) -> IngestRepor
                     source_crs=report.source_crs,
                     source_file=path.name,
                     feature_count=report.features_stored,
+                    has_null_geometry=acc.any_missing,
                     updated=datetime.now(UTC),
                 )
             )

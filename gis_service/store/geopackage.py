@@ -29,6 +29,7 @@ from .base import CollectionWriter, Feature, FeatureBatch, FeaturePage, Store
 from .paging import run_page
 from .sql import Where, build_where, quote
 
+MMAP_BYTES = 1 << 30
 SQL_TYPES = {
     PropertyType.STRING: "TEXT",
     PropertyType.INTEGER: "INTEGER",
@@ -94,16 +95,47 @@ class GpkgDialect:
     def bind(self, value: Any, kind: PropertyType) -> Any:
         return bind_value(value, kind)
 
-    def bbox_condition(self, bbox: BBox) -> tuple[str, list[Any]]:
+    def bbox_condition(self, bbox: BBox, collection: CollectionInfo) -> tuple[str, list[Any]]:
         g, fid, rtree = quote(self.layout.geom), self.fid, self.layout.rtree
+        parts = bbox.parts()
         clauses, params = [], []
-        for minx, miny, maxx, maxy in bbox.parts():
+        if covers_most(parts, collection.bbox):
+            # Most rows match: walking the table in id order finds a page at once, where
+            # the R-tree would first list (and sort) nearly every id.
+            for part in parts:
+                clauses.append(f"gis_intersects_box({g}, ?, ?, ?, ?)")
+                params += list(part)
+            if collection.has_null_geometry:
+                clauses.append(f"{g} IS NULL")
+            return " OR ".join(clauses), params
+        for minx, miny, maxx, maxy in parts:
             clauses.append(
                 f"({fid} IN (SELECT id FROM {rtree} WHERE minx <= ? AND maxx >= ?"
                 f" AND miny <= ? AND maxy >= ?) AND gis_intersects_box({g}, ?, ?, ?, ?))"
             )
             params += [maxx, minx, maxy, miny, minx, miny, maxx, maxy]
-        return f"{g} IS NULL OR " + " OR ".join(clauses), params
+        if collection.has_null_geometry:  # answered by the partial index on null geometry
+            clauses.append(
+                f"{fid} IN (SELECT {fid} FROM {quote(self.layout.table)} WHERE {g} IS NULL)"
+            )
+        return " OR ".join(clauses), params
+
+
+def covers_most(
+    parts: list[tuple[float, float, float, float]], extent: tuple[float, float, float, float] | None
+) -> bool:
+    """Whether the boxes cover at least half of the layer's extent."""
+    if extent is None:
+        return True
+    ex0, ey0, ex1, ey1 = extent
+    area = (ex1 - ex0) * (ey1 - ey0)
+    if area <= 0:
+        return True
+    covered = sum(
+        max(0.0, min(maxx, ex1) - max(minx, ex0)) * max(0.0, min(maxy, ey1) - max(miny, ey0))
+        for minx, miny, maxx, maxy in parts
+    )
+    return covered >= 0.5 * area
 
 
 @dataclass
@@ -116,8 +148,14 @@ class _Opened:
 class _Rows:
     """RowSource over one open file."""
 
-    def __init__(self, conn: sqlite3.Connection, info: CollectionInfo, layout: Layout) -> None:
-        self.conn, self.info, self.layout = conn, info, layout
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        info: CollectionInfo,
+        layout: Layout,
+        query: FeatureQuery | None = None,
+    ) -> None:
+        self.conn, self.info, self.layout, self.query = conn, info, layout, query
         fid, geom = quote(layout.fid), quote(layout.geom)
         cols = ", ".join([fid, geom] + [quote(p.name) for p in info.properties])
         self.select_sql = f"SELECT {cols} FROM {quote(layout.table)}"
@@ -170,11 +208,46 @@ class _Rows:
         return row is not None
 
     def count(self, where: Where, cap: int) -> int | None:
+        query = self.query
+        if (
+            query is not None
+            and query.bbox is not None
+            and not query.equals
+            and query.interval is None
+            and len(query.bbox.parts()) == 1
+        ):
+            return self._count_box(query.bbox.parts()[0], cap)
         (n,) = self.conn.execute(
             f"SELECT count(*) FROM (SELECT 1 FROM {quote(self.layout.table)}"
             f" WHERE {where.sql()} LIMIT ?)",
             [*where.params, cap + 1],
         ).fetchone()
+        return None if n > cap else n
+
+    def _count_box(self, box: tuple[float, float, float, float], cap: int) -> int | None:
+        """R-tree entries inside the box count as they are (its bounds are rounded outward);
+        only those straddling an edge are tested exactly. Never reads the whole layer."""
+        minx, miny, maxx, maxy = box
+        rtree, table = self.layout.rtree, quote(self.layout.table)
+        fid, geom = quote(self.layout.fid), quote(self.layout.geom)
+        inside = "minx >= ? AND maxx <= ? AND miny >= ? AND maxy <= ?"
+        within = [minx, maxx, miny, maxy]
+        (n,) = self.conn.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM {rtree} WHERE {inside} LIMIT ?)",
+            [*within, cap + 1],
+        ).fetchone()
+        (edge,) = self.conn.execute(
+            f"SELECT count(*) FROM {table} WHERE {fid} IN (SELECT id FROM {rtree}"
+            f" WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ? AND NOT ({inside}))"
+            f" AND gis_intersects_box({geom}, ?, ?, ?, ?)",
+            [maxx, minx, maxy, miny, *within, minx, miny, maxx, maxy],
+        ).fetchone()
+        n += edge
+        if self.info.has_null_geometry:
+            (nulls,) = self.conn.execute(
+                f"SELECT count(*) FROM {table} WHERE {geom} IS NULL"
+            ).fetchone()
+            n += nulls
         return None if n > cap else n
 
 
@@ -214,6 +287,7 @@ class GeoPackageStore(Store):
             if held is not None:
                 held[1].close()
             conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+            conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")  # shared OS cache, no read copies
             gpkg_format.register_functions(conn)
             conns[collection_id] = held = (key, conn)
         conn = held[1]
@@ -239,7 +313,7 @@ class GeoPackageStore(Store):
 
     def query_features(self, *, collection: CollectionInfo, query: FeatureQuery) -> FeaturePage:
         conn, opened = self._connect(collection.id)
-        rows = _Rows(conn, opened.info, opened.layout)
+        rows = _Rows(conn, opened.info, opened.layout, query)
         where = build_where(opened.info, query, GpkgDialect(opened.layout))
         return run_page(rows, opened.info, query, where, self.count_cap)
 
@@ -336,6 +410,11 @@ class _GpkgWriter(CollectionWriter):
             " max_x = ?, max_y = ? WHERE table_name = ?",
             (info.title, info.description, minx, miny, maxx, maxy, layout.table),
         )
+        if info.has_null_geometry:
+            conn.execute(
+                f"CREATE INDEX {quote(layout.table + '_null_geometry')} ON {quote(layout.table)}"
+                f" ({quote(layout.fid)}) WHERE {quote(layout.geom)} IS NULL"
+            )
         gpkg_format.create_rtree_triggers(
             conn, table=layout.table, fid=layout.fid, geom=layout.geom
         )

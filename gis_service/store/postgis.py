@@ -53,12 +53,19 @@ class PgDialect:
     def bind(self, value: Any, kind: PropertyType) -> Any:
         return value
 
-    def bbox_condition(self, bbox: BBox) -> tuple[str, list[Any]]:
+    def bbox_condition(self, bbox: BBox, collection: CollectionInfo) -> tuple[str, list[Any]]:
         clauses, params = [], []
         for part in bbox.parts():
-            clauses.append('ST_Intersects("geom", ST_MakeEnvelope(%s, %s, %s, %s, 4326))')
+            # box2d -> geometry gives a point or line for a degenerate box, which (unlike
+            # ST_MakeEnvelope's empty-area polygon) intersects what it touches.
+            clauses.append(
+                'ST_Intersects("geom", ST_SetSRID(ST_MakeBox2D(ST_MakePoint(%s, %s),'
+                " ST_MakePoint(%s, %s))::geometry, 4326))"
+            )
             params += list(part)
-        return '"geom" IS NULL OR ' + " OR ".join(clauses), params
+        if collection.has_null_geometry:  # answered by the partial index on null geometry
+            clauses.append('"geom" IS NULL')
+        return " OR ".join(clauses), params
 
 
 class _Rows:
@@ -242,7 +249,7 @@ class _PgWriter(CollectionWriter):
         )
         self.conn.execute(
             f'CREATE TABLE {self.table} ("fid" bigint PRIMARY KEY,'
-            f' "geom" geometry(Geometry, 4326){", " if cols else ""}{cols})'
+            f' "geom" geometry CHECK (ST_SRID("geom") = 4326){", " if cols else ""}{cols})'
         )
         names = ", ".join(['"fid"', '"geom"'] + [quote(_column(i)) for i in range(len(properties))])
         self.copy_sql = f"COPY {self.table} ({names}) FROM STDIN"
@@ -259,6 +266,8 @@ class _PgWriter(CollectionWriter):
         conn = self.conn
         try:
             conn.execute(f'CREATE INDEX ON {self.table} USING gist ("geom")')
+            if info.has_null_geometry:
+                conn.execute(f'CREATE INDEX ON {self.table} ("fid") WHERE "geom" IS NULL')
             conn.execute(f"ANALYZE {self.table}")
             old = conn.execute(
                 f"SELECT table_name FROM {self.store.catalog} WHERE id = %s FOR UPDATE",

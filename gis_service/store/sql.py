@@ -23,8 +23,12 @@ class Dialect(Protocol):
     @property
     def fid(self) -> str: ...
 
-    def bbox_condition(self, bbox: BBox) -> tuple[str, list[Any]]:
-        """Exact intersection with the box, using the spatial index."""
+    def bbox_condition(self, bbox: BBox, collection: CollectionInfo) -> tuple[str, list[Any]]:
+        """Exact intersection with the box, using the spatial index where it pays.
+
+        Features without geometry match every box (OGC /req/core/fc-bbox-response); the
+        collection says whether there are any, so the common case keeps a pure index query.
+        """
 
     def bind(self, value: Any, kind: PropertyType) -> Any:
         """A domain value in the form the column stores."""
@@ -83,7 +87,7 @@ def build_where(collection: CollectionInfo, query: FeatureQuery, dialect: Dialec
     where = Where()
     ph = dialect.placeholder
     if query.bbox is not None:
-        clause, params = dialect.bbox_condition(query.bbox)
+        clause, params = dialect.bbox_condition(query.bbox, collection)
         where.add(clause, *params)
     if query.interval is not None:
         _temporal(collection, query.interval, dialect, where)
