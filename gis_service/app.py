@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import swagger_ui_bundle
+from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
@@ -22,7 +23,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.store = open_store(settings)
+        app.state.store = store = open_store(settings)
+        # Threads beyond what the store can use only fight over the GIL (SQLite calls back
+        # into Python per row): size the request thread pool to the store.
+        to_thread.current_default_thread_limiter().total_tokens = store.concurrency
         try:
             yield
         finally:

@@ -11,11 +11,12 @@ from ..settings import Settings
 from ..store.base import Store
 
 
-def get_settings(request: Request) -> Settings:
+# `async` because they do no I/O: FastAPI would otherwise send each to the thread pool.
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_store(request: Request) -> Store:
+async def get_store(request: Request) -> Store:
     return request.app.state.store
 
 

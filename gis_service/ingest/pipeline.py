@@ -12,12 +12,13 @@ from typing import Any
 import numpy as np
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 from pyproj import CRS
 from tqdm import tqdm
 
 from ..domain.collection import CollectionInfo, PropertyDef, PropertyType, TemporalFields
-from ..domain.values import as_utc, format_datetime, parse_datetime_text, storage_datetime
+from ..domain.values import format_datetime, parse_datetime_text, storage_datetime
 from ..errors import CollectionNotFound, IngestError
 from ..store.base import FeatureBatch, Store
 from .readers import Source, open_source
@@ -96,16 +97,40 @@ def _as_text(value: Any) -> Any:
     return orjson.dumps(value, default=str).decode()
 
 
-def _temporal_value(value: Any, kind: PropertyType) -> Any:
-    """Text times named by --temporal become real date-times; bad ones stop the import."""
-    if value is None or kind is not PropertyType.DATETIME or isinstance(value, datetime):
-        return value
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=UTC)
-    try:
-        return parse_datetime_text(str(value))
-    except ValueError as exc:
-        raise IngestError(f"temporal property: {value!r} is not a date-time") from exc
+def _temporal_text(value: Any) -> str | None:
+    """Text or dates named by --temporal become canonical date-times; bad ones stop the import."""
+    if value is None:
+        return None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day, tzinfo=UTC)
+    if not isinstance(value, datetime):
+        try:
+            value = parse_datetime_text(str(value))
+        except ValueError as exc:
+            raise IngestError(f"temporal property: {value!r} is not a date-time") from exc
+    return storage_datetime(value)
+
+
+_UTC_MS = pa.timestamp("ms", tz="UTC")
+
+
+def _column_values(column: pa.Array, kind: PropertyType) -> list[Any]:
+    """One Arrow column as batch values; dates and times as their canonical text,
+    converted by Arrow in bulk rather than value by value."""
+    arrow_type = column.type
+    if kind is PropertyType.DATETIME and pa.types.is_timestamp(arrow_type):
+        stamped = pc.cast(column, _UTC_MS if arrow_type.tz else pa.timestamp("ms"), safe=False)
+        return pc.strftime(stamped, format="%Y-%m-%dT%H:%M:%SZ").to_pylist()
+    if kind is PropertyType.DATE and pa.types.is_date(arrow_type):
+        return pc.cast(column, pa.string()).to_pylist()
+    values = column.to_pylist()
+    if kind is PropertyType.DATETIME:
+        return [_temporal_text(v) for v in values]
+    if kind is PropertyType.STRING and not (
+        pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type)
+    ):
+        return [_as_text(v) for v in values]
+    return values
 
 
 class _Schema:
@@ -136,13 +161,7 @@ class _Schema:
     def columns(self, batch: pa.RecordBatch) -> dict[str, list[Any]]:
         out: dict[str, list[Any]] = {}
         for fld, prop in zip(self.fields, self.properties, strict=True):
-            values = batch.column(fld.name).to_pylist()
-            if prop.type is PropertyType.STRING:
-                values = [_as_text(v) for v in values]
-            elif prop.type is PropertyType.DATETIME:
-                values = [_temporal_value(v, prop.type) for v in values]
-                values = [as_utc(v) if v is not None else None for v in values]
-            out[prop.name] = values
+            out[prop.name] = _column_values(batch.column(fld.name), prop.type)
         return out
 
 
@@ -171,11 +190,7 @@ class _Accumulator:
                 ]
             )
             self.types.update(np.unique(shapely.get_type_id(present)).tolist())
-        stamps = [
-            storage_datetime(t) if isinstance(t, datetime) else t.isoformat()
-            for t in times
-            if t is not None
-        ]
+        stamps = [t for t in times if t is not None]
         if stamps:
             low, high = min(stamps), max(stamps)
             self.first = low if self.first is None else min(self.first, low)

@@ -37,8 +37,9 @@ class FeatureBatch:
 
     `fids` are unique, increasing positive feature ids; `geometries` is a Shapely
     array in EPSG:4326 (None for missing geometry);
-    `columns` maps each property name to a list of domain values
-    (str, int, float, bool, datetime.date, aware datetime.datetime or None).
+    `columns` maps each property name to a list of values: str, int, float, bool or
+    None, with dates as "YYYY-MM-DD" and date-times as canonical UTC text
+    ("YYYY-MM-DDTHH:MM:SS.sssZ", `values.storage_datetime`), which both stores take as is.
     """
 
     fids: np.ndarray
@@ -73,6 +74,9 @@ class CollectionWriter(ABC):
 
 class Store(ABC):
     """Typed, keyword-only operations; implementations push the work down to their engine."""
+
+    #: How many requests one process should run at once against this store.
+    concurrency: int = 4
 
     @abstractmethod
     def list_collections(self) -> list[CollectionInfo]: ...

@@ -53,6 +53,13 @@ def bind_value(value: Any, kind: PropertyType) -> Any:
     return value
 
 
+def bind_column(values: list[Any], kind: PropertyType) -> list[Any]:
+    """`bind_value` over a column, skipping the types SQLite takes as they are."""
+    if kind in (PropertyType.STRING, PropertyType.INTEGER, PropertyType.NUMBER):
+        return values
+    return [bind_value(v, kind) for v in values]
+
+
 @dataclass(frozen=True)
 class Layout:
     """Physical names inside one file; fid and geometry columns dodge property names."""
@@ -258,6 +265,9 @@ def _converter(kind: PropertyType) -> Callable[[Any], Any] | None:
 
 
 class GeoPackageStore(Store):
+    # Reads are CPU-bound in-process work: one thread per process, more processes for more.
+    concurrency = 1
+
     def __init__(self, folder: str | os.PathLike[str], *, count_cap: int = 100_000) -> None:
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -361,6 +371,7 @@ class _GpkgWriter(CollectionWriter):
         self.layout = Layout.for_properties(collection_id, properties)
         self.conn = sqlite3.connect(self.tmp)
         self.conn.execute("PRAGMA journal_mode = OFF")
+        self.conn.execute("PRAGMA cache_size = -262144")  # 256 MiB: R-tree inserts stay in memory
         self.conn.execute("PRAGMA synchronous = OFF")
         gpkg_format.register_functions(self.conn)
         gpkg_format.create_core(self.conn)
@@ -385,7 +396,7 @@ class _GpkgWriter(CollectionWriter):
         fids = batch.fids.tolist()
         self.has_z = self.has_z or bool(shapely.has_z(batch.geometries).any())
         blobs = gpkg_format.encode(batch.geometries)
-        columns = [[bind_value(v, p.type) for v in batch.columns[p.name]] for p in self.properties]
+        columns = [bind_column(batch.columns[p.name], p.type) for p in self.properties]
         self.conn.executemany(self.insert_sql, zip(fids, blobs, *columns, strict=True))
         bounds = shapely.bounds(batch.geometries)
         present = ~shapely.is_missing(batch.geometries) & ~shapely.is_empty(batch.geometries)

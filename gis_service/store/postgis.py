@@ -144,6 +144,7 @@ class PostgisStore(Store):
             raise StoreError(f"schema name {schema!r} is not allowed")
         self.schema = schema
         self.count_cap = count_cap
+        self.concurrency = pool_size
         self.catalog = f"{quote(schema)}.collections"
         options = f"-c statement_timeout={statement_timeout_ms}" if statement_timeout_ms else ""
         try:
