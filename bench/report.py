@@ -81,7 +81,7 @@ def git_state() -> dict[str, Any]:
         return out.stdout.strip()
 
     status = git("status", "--porcelain", "--", "gis_service", "pyproject.toml").splitlines()
-    dirty = [line[3:] for line in status if len(line) > 3]
+    dirty = [line.split(maxsplit=1)[-1] for line in status if line.strip()]
     return {"commit": git("rev-parse", "--short", "HEAD"), "service_changes": dirty}
 
 
@@ -238,7 +238,7 @@ def markdown(results: dict[str, Any], json_name: str) -> str:
         "",
         "Import (`gis-service import`, wall clock including process start):",
         "",
-        "| Store | seconds | rows/s | peak RSS MB | ogr2ogr |",
+        "| Store | wall s | rows/s (importer's own seconds) | peak RSS MB | ogr2ogr |",
         "|---|---:|---:|---:|---|",
         *_import_rows(results),
         "",

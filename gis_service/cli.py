@@ -9,9 +9,11 @@ from typing import Annotated
 import typer
 
 from .errors import ServiceError
-from .ingest import IngestOptions, import_file
 from .settings import Settings
 from .store.factory import open_store
+
+# The ingest stack (GDAL, pyarrow) is imported only by `import`: uvicorn's worker processes
+# re-import this module, and each would otherwise carry it for nothing.
 
 app = typer.Typer(
     help="GIS data-sharing service (OGC API - Features).",
@@ -73,6 +75,8 @@ def import_command(
     store: StoreOpt = None,
 ) -> None:
     """Import (or atomically replace) a collection from a file."""
+    from .ingest import IngestOptions, import_file
+
     temporal_fields = None
     if temporal:
         parts = [p.strip() for p in temporal.split(",")]

@@ -266,7 +266,11 @@ class _PgWriter(CollectionWriter):
     def commit(self, info: CollectionInfo) -> None:
         conn = self.conn
         try:
-            conn.execute(f'CREATE INDEX ON {self.table} USING gist ("geom")')
+            index = quote(f"{self.table_name}_geom")
+            conn.execute(f'CREATE INDEX {index} ON {self.table} USING gist ("geom")')
+            # Rows near each other on the map become neighbours on disk: a bbox page then
+            # reads a few heap pages instead of one per feature.
+            conn.execute(f"CLUSTER {self.table} USING {index}")
             if info.has_null_geometry:
                 conn.execute(f'CREATE INDEX ON {self.table} ("fid") WHERE "geom" IS NULL')
             conn.execute(f"ANALYZE {self.table}")
