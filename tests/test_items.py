@@ -40,6 +40,16 @@ def all_ids(client, path: str, params: dict) -> list[int]:
         res = client.get(nxt[0]["href"])
 
 
+def check_bbox(client, collection: str, box: tuple, expected: list[int]) -> None:
+    """The whole selection and its count, in one page."""
+    doc = client.get(
+        f"/collections/{collection}/items",
+        params={"bbox": ",".join(map(str, box)), "limit": 10_000},
+    ).json()
+    assert sorted(f["id"] for f in doc["features"]) == expected
+    assert doc["numberMatched"] == len(expected)
+
+
 def test_items_default_page(client, facilities):
     res = client.get("/collections/facilities/items")
     assert res.status_code == 200
@@ -104,11 +114,7 @@ def test_bbox_points(client, facilities):
     box = (55.38, 25.30, 55.42, 25.34)
     expected = sorted(facilities.index[facilities.intersects(shapely.box(*box))].tolist())
     assert expected, "the test box should not be empty"
-    doc = client.get(
-        "/collections/facilities/items", params={"bbox": ",".join(map(str, box)), "limit": 10_000}
-    ).json()
-    assert sorted(f["id"] for f in doc["features"]) == expected
-    assert doc["numberMatched"] == len(expected)
+    check_bbox(client, "facilities", box, expected)
 
 
 def test_bbox_polygons_exact_not_envelope(client, districts):
@@ -265,11 +271,7 @@ def test_bbox_over_every_geometry_type(client, catalogue, box):
     else:
         hit = catalogue.intersects(shapely.box(*box))
     expected = sorted(catalogue.index[hit | catalogue.geometry.isna()].tolist())
-    doc = client.get(
-        "/collections/catalogue/items", params={"bbox": ",".join(map(str, box)), "limit": 100}
-    ).json()
-    assert sorted(f["id"] for f in doc["features"]) == expected
-    assert doc["numberMatched"] == len(expected)
+    check_bbox(client, "catalogue", box, expected)
 
 
 def test_geometry_types_round_trip(client, catalogue):

@@ -8,6 +8,14 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import pytest
 
 OAS = "application/vnd.oai.openapi+json;version=3.0"
+RESOURCES = [
+    "/",
+    "/conformance",
+    "/collections",
+    "/collections/districts",
+    "/collections/districts/items",
+    "/collections/districts/items/1",
+]
 
 
 def rels(doc: dict) -> dict[str, dict]:
@@ -64,17 +72,7 @@ def test_api_documentation_page_is_served_locally(client):
     assert client.get("/static/swagger/swagger-ui-bundle.js").status_code == 200
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        "/",
-        "/conformance",
-        "/collections",
-        "/collections/districts",
-        "/collections/districts/items",
-        "/collections/districts/items/1",
-    ],
-)
+@pytest.mark.parametrize("path", RESOURCES)
 def test_html_by_parameter_and_by_accept_header(client, path):
     by_param = client.get(path, params={"f": "html"})
     assert by_param.status_code == 200
@@ -145,17 +143,7 @@ def json_links(doc: dict) -> list[dict]:
     return doc["links"] + nested
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        "/",
-        "/conformance",
-        "/collections",
-        "/collections/districts",
-        "/collections/districts/items",
-        "/collections/districts/items/1",
-    ],
-)
+@pytest.mark.parametrize("path", RESOURCES)
 def test_html_pages_carry_every_link_of_the_json(client, path):
     """OGC /req/html/content: all links appear as <a> elements in the HTML body."""
     html = anchors(client.get(path, params={"f": "html"}).text)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from ..domain.collection import CollectionInfo
-from .deps import CollectionDep, SettingsDep, StoreDep
+from .deps import CollectionDep, SettingsDep, StoreDep, call_store
 from .encoding import dumps
 from .html.render import render
 from .links import CRS84, GEOJSON, HTML, JSON, base_url, link, self_and_alternate
@@ -43,12 +43,12 @@ def collection_document(base: str, info: CollectionInfo, *, html: bool) -> dict[
 
 
 @router.api_route("/collections", methods=READ, summary="The feature collections")
-def collections(request: Request, settings: SettingsDep, store: StoreDep) -> Response:
+async def collections(request: Request, settings: SettingsDep, store: StoreDep) -> Response:
     fmt = negotiate(request)
     reject_unknown(request, BASE_PARAMS)
     base = base_url(request, settings)
     html = fmt is Format.HTML
-    infos = store.list_collections()
+    infos = await call_store(store, store.list_collections)
     body = {
         "links": self_and_alternate(f"{base}/collections", {}, JSON, html),
         "collections": [collection_document(base, info, html=False) for info in infos],
@@ -59,7 +59,7 @@ def collections(request: Request, settings: SettingsDep, store: StoreDep) -> Res
 
 
 @router.api_route("/collections/{collectionId}", methods=READ, summary="One collection's metadata")
-def collection(request: Request, info: CollectionDep, settings: SettingsDep) -> Response:
+async def collection(request: Request, info: CollectionDep, settings: SettingsDep) -> Response:
     fmt = negotiate(request)
     reject_unknown(request, BASE_PARAMS)
     html = fmt is Format.HTML

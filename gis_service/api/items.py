@@ -21,7 +21,7 @@ from ..domain.query import (
 from ..errors import FeatureNotFound, InvalidParameter
 from ..settings import Settings
 from ..store.base import FeaturePage
-from .deps import CollectionDep, SettingsDep, StoreDep
+from .deps import CollectionDep, SettingsDep, StoreDep, call_store
 from .encoding import dumps, feature_dict, geometry_fragments
 from .html.render import render
 from .links import GEOJSON, JSON, base_url, link, self_and_alternate, with_params
@@ -102,12 +102,12 @@ def _timestamp() -> str:
 @router.api_route(
     "/collections/{collectionId}/items", methods=READ, summary="The collection's features"
 )
-def items(
+async def items(
     request: Request, info: CollectionDep, store: StoreDep, settings: SettingsDep
 ) -> Response:
     fmt = negotiate(request)
     query = parse_query(request, info, settings)
-    page = store.query_features(collection=info, query=query)
+    page = await call_store(store, store.query_features, collection=info, query=query)
     url = f"{base_url(request, settings)}/collections/{info.id}/items"
     params = {k: v for k, v in request.query_params.items() if k != "f"}
     html = fmt is Format.HTML
@@ -129,7 +129,7 @@ def items(
 @router.api_route(
     "/collections/{collectionId}/items/{featureId}", methods=READ, summary="One feature"
 )
-def item(
+async def item(
     request: Request, info: CollectionDep, store: StoreDep, settings: SettingsDep, featureId: str
 ) -> Response:
     fmt = negotiate(request)
@@ -138,7 +138,7 @@ def item(
         fid = int(featureId)
     except ValueError:
         raise FeatureNotFound(info.id, featureId) from None
-    feature = store.get_feature(collection=info, fid=fid)
+    feature = await call_store(store, store.get_feature, collection=info, fid=fid)
     base = base_url(request, settings)
     collection_url = f"{base}/collections/{info.id}"
     html = fmt is Format.HTML

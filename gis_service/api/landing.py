@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from .deps import SettingsDep, StoreDep
+from .deps import SettingsDep, StoreDep, call_store
 from .encoding import dumps
 from .html.render import render
 from .links import HTML, JSON, OPENAPI, base_url, link, self_and_alternate
@@ -23,7 +23,7 @@ CONFORMANCE = [
 
 
 @router.api_route("/", methods=READ, summary="Landing page", tags=["Capabilities"])
-def landing(request: Request, settings: SettingsDep) -> Response:
+async def landing(request: Request, settings: SettingsDep) -> Response:
     fmt = negotiate(request)
     reject_unknown(request, BASE_PARAMS)
     base = base_url(request, settings)
@@ -43,7 +43,7 @@ def landing(request: Request, settings: SettingsDep) -> Response:
 @router.api_route(
     "/conformance", methods=READ, summary="Conformance classes", tags=["Capabilities"]
 )
-def conformance(request: Request, settings: SettingsDep) -> Response:
+async def conformance(request: Request, settings: SettingsDep) -> Response:
     fmt = negotiate(request)
     reject_unknown(request, BASE_PARAMS)
     body = {
@@ -60,22 +60,23 @@ def conformance(request: Request, settings: SettingsDep) -> Response:
 @router.api_route(
     "/api", methods=READ, summary="The API definition (OpenAPI 3.0)", tags=["Capabilities"]
 )
-def api_definition(request: Request, settings: SettingsDep, store: StoreDep) -> Response:
+async def api_definition(request: Request, settings: SettingsDep, store: StoreDep) -> Response:
     if request.query_params.get("f") == "html":
-        return api_documentation(request)
+        return await api_documentation(request)
     reject_unknown(request, BASE_PARAMS)
-    document = build_openapi(base_url(request, settings), settings, store.list_collections())
+    infos = await call_store(store, store.list_collections)
+    document = build_openapi(base_url(request, settings), settings, infos)
     return Response(dumps(document), media_type=OPENAPI)
 
 
 @router.api_route(
     "/api.html", methods=READ, summary="Interactive API documentation", tags=["Capabilities"]
 )
-def api_documentation(request: Request) -> HTMLResponse:
+async def api_documentation(request: Request) -> HTMLResponse:
     return render(request, "swagger.html")
 
 
 @router.api_route("/health", methods=READ, summary="Liveness check", tags=["Capabilities"])
-def health() -> Response:
+async def health() -> Response:
     """Touches no store: the baseline the benchmarks compare every workload against."""
     return Response(b'{"status":"ok"}', media_type=JSON)

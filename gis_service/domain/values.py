@@ -74,3 +74,10 @@ def parse_typed(text: str, kind: PropertyType) -> Any:
     if kind is PropertyType.DATETIME:
         return parse_datetime_text(text)
     return text
+
+
+def display_datetime_text(text: str) -> str:
+    """Stored canonical text as GeoJSON shows it, without parsing in the common case."""
+    if len(text) == 24 and text[19] == "." and text[23] == "Z":
+        return text[:19] + "Z" if text[20:23] == "000" else text
+    return format_datetime(parse_datetime_text(text))

@@ -77,6 +77,8 @@ class Store(ABC):
 
     #: How many requests one process should run at once against this store.
     concurrency: int = 4
+    #: Whether calls are short in-process CPU work, best made on the event loop itself.
+    runs_inline: bool = False
 
     @abstractmethod
     def list_collections(self) -> list[CollectionInfo]: ...

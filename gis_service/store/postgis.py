@@ -24,7 +24,8 @@ from ..domain.values import output_value
 from ..errors import CollectionNotFound, FeatureNotFound, IngestError, StoreError
 from .base import CollectionWriter, Feature, FeatureBatch, FeaturePage, Store
 from .paging import run_page
-from .sql import Where, build_where, quote
+from .rows import SqlRows
+from .sql import build_where, quote
 
 PG_TYPES = {
     PropertyType.STRING: "text",
@@ -68,15 +69,14 @@ class PgDialect:
         return " OR ".join(clauses), params
 
 
-class _Rows:
-    """RowSource over one collection table, on one borrowed connection."""
+class PgRows(SqlRows):
+    """Rows of one collection table on one borrowed connection; typed values from psycopg."""
 
     def __init__(self, conn: psycopg.Connection, table: str, info: CollectionInfo) -> None:
-        self.conn, self.table, self.info = conn, table, info
-        cols = ", ".join(quote(_column(i)) for i in range(len(info.properties)))
-        self.select_sql = (
-            f'SELECT "fid", ST_AsBinary("geom"){", " if cols else ""}{cols} FROM {table}'
-        )
+        cols = ['"fid"', 'ST_AsBinary("geom")'] + [
+            quote(_column(i)) for i in range(len(info.properties))
+        ]
+        super().__init__(conn, table=table, fid='"fid"', columns=", ".join(cols), placeholder="%s")
         self.kinds = [(p.name, p.type) for p in info.properties]
 
     def feature(self, row: tuple[Any, ...]) -> Feature:
@@ -86,48 +86,6 @@ class _Rows:
         }
         wkb = bytes(row[1]) if row[1] is not None else None
         return Feature(fid=row[0], wkb=wkb, properties=props)
-
-    @staticmethod
-    def _where(where: Where, after: int | None, before: int | None) -> tuple[str, list]:
-        sql, params = where.sql(), list(where.params)
-        if after is not None:
-            sql += ' AND "fid" > %s'
-            params.append(after)
-        if before is not None:
-            sql += ' AND "fid" < %s'
-            params.append(before)
-        return sql, params
-
-    def select(
-        self,
-        where: Where,
-        *,
-        after: int | None,
-        before: int | None,
-        descending: bool,
-        limit: int,
-        offset: int,
-    ) -> list[Feature]:
-        sql, params = self._where(where, after, before)
-        order = "DESC" if descending else "ASC"
-        rows = self.conn.execute(
-            f'{self.select_sql} WHERE {sql} ORDER BY "fid" {order} LIMIT %s OFFSET %s',
-            [*params, limit, offset],
-        ).fetchall()
-        return [self.feature(r) for r in rows]
-
-    def exists(self, where: Where, *, after: int | None, before: int | None) -> bool:
-        sql, params = self._where(where, after, before)
-        row = self.conn.execute(f"SELECT 1 FROM {self.table} WHERE {sql} LIMIT 1", params)
-        return row.fetchone() is not None
-
-    def count(self, where: Where, cap: int) -> int | None:
-        row = self.conn.execute(
-            f"SELECT count(*) FROM (SELECT 1 FROM {self.table} WHERE {where.sql()} LIMIT %s) s",
-            [*where.params, cap + 1],
-        ).fetchone()
-        n = row[0] if row else 0
-        return None if n > cap else n
 
 
 class PostgisStore(Store):
@@ -203,16 +161,15 @@ class PostgisStore(Store):
         with self.pool.connection() as conn:
             table, info = self._lookup(conn, collection.id)
             where = build_where(info, query, PgDialect(info))
-            return run_page(_Rows(conn, table, info), info, query, where, self.count_cap)
+            return run_page(PgRows(conn, table, info), info, query, where, self.count_cap)
 
     def get_feature(self, *, collection: CollectionInfo, fid: int) -> Feature:
         with self.pool.connection() as conn:
             table, info = self._lookup(conn, collection.id)
-            rows = _Rows(conn, table, info)
-            row = conn.execute(f'{rows.select_sql} WHERE "fid" = %s', (fid,)).fetchone()
-        if row is None:
+            feature = PgRows(conn, table, info).by_id(fid)
+        if feature is None:
             raise FeatureNotFound(collection.id, str(fid))
-        return rows.feature(row)
+        return feature
 
     def replace_collection(
         self, *, collection_id: str, properties: list[PropertyDef]
