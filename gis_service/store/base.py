@@ -12,7 +12,7 @@ from ..domain.collection import CollectionInfo, PropertyDef
 from ..domain.query import FeatureQuery
 
 
-@dataclass
+@dataclass(slots=True)
 class Feature:
     """One stored feature: id, WKB geometry in EPSG:4326 (or None) and typed properties."""
 
