@@ -8,8 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from ..domain.collection import CollectionInfo, PropertyDef
+from ..domain.collection import CollectionInfo, PropertyDef, valid_collection_id
 from ..domain.query import FeatureQuery
+from ..errors import IngestError
 
 
 @dataclass(slots=True)
@@ -94,11 +95,16 @@ class Store(ABC):
     def get_feature(self, *, collection: CollectionInfo, fid: int) -> Feature:
         """Raises FeatureNotFound."""
 
-    @abstractmethod
     def replace_collection(
         self, *, collection_id: str, properties: list[PropertyDef]
     ) -> CollectionWriter:
         """Start writing a collection (new or replacing); see CollectionWriter."""
+        if not valid_collection_id(collection_id):
+            raise IngestError(f"collection id {collection_id!r} is not allowed")
+        return self._writer(collection_id, properties)
+
+    @abstractmethod
+    def _writer(self, collection_id: str, properties: list[PropertyDef]) -> CollectionWriter: ...
 
     @abstractmethod
     def delete_collection(self, *, collection_id: str) -> None: ...

@@ -19,7 +19,7 @@ import shapely
 
 from ..domain.collection import CollectionInfo, PropertyDef, PropertyType, valid_collection_id
 from ..domain.query import FeatureQuery
-from ..errors import CollectionNotFound, FeatureNotFound, IngestError
+from ..errors import CollectionNotFound
 from . import gpkg_format
 from .base import CollectionWriter, Feature, FeatureBatch, FeaturePage, Store
 from .gpkg_query import GpkgDialect, GpkgRows, Layout, bind_column
@@ -110,17 +110,10 @@ class GeoPackageStore(Store):
 
     def get_feature(self, *, collection: CollectionInfo, fid: int) -> Feature:
         conn, opened = self._connect(collection.id)
-        feature = GpkgRows(conn, opened.info, opened.layout).by_id(fid)
-        if feature is None:
-            raise FeatureNotFound(collection.id, str(fid))
-        return feature
+        return GpkgRows(conn, opened.info, opened.layout).by_id(fid, collection.id)
 
     # -- writing ---------------------------------------------------------------------
-    def replace_collection(
-        self, *, collection_id: str, properties: list[PropertyDef]
-    ) -> CollectionWriter:
-        if not valid_collection_id(collection_id):
-            raise IngestError(f"collection id {collection_id!r} is not allowed")
+    def _writer(self, collection_id: str, properties: list[PropertyDef]) -> CollectionWriter:
         return _GpkgWriter(self, collection_id, properties)
 
     def delete_collection(self, *, collection_id: str) -> None:

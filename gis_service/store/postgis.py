@@ -18,10 +18,10 @@ from psycopg import sql as pgsql
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
-from ..domain.collection import CollectionInfo, PropertyDef, PropertyType, valid_collection_id
+from ..domain.collection import CollectionInfo, PropertyDef, PropertyType
 from ..domain.query import BBox, FeatureQuery
 from ..domain.values import output_value
-from ..errors import CollectionNotFound, FeatureNotFound, IngestError, StoreError
+from ..errors import CollectionNotFound, StoreError
 from .base import CollectionWriter, Feature, FeatureBatch, FeaturePage, Store
 from .paging import run_page
 from .rows import SqlRows
@@ -166,16 +166,9 @@ class PostgisStore(Store):
     def get_feature(self, *, collection: CollectionInfo, fid: int) -> Feature:
         with self.pool.connection() as conn:
             table, info = self._lookup(conn, collection.id)
-            feature = PgRows(conn, table, info).by_id(fid)
-        if feature is None:
-            raise FeatureNotFound(collection.id, str(fid))
-        return feature
+            return PgRows(conn, table, info).by_id(fid, collection.id)
 
-    def replace_collection(
-        self, *, collection_id: str, properties: list[PropertyDef]
-    ) -> CollectionWriter:
-        if not valid_collection_id(collection_id):
-            raise IngestError(f"collection id {collection_id!r} is not allowed")
+    def _writer(self, collection_id: str, properties: list[PropertyDef]) -> CollectionWriter:
         return _PgWriter(self, collection_id, properties)
 
     def delete_collection(self, *, collection_id: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any, Protocol
 
+from ..errors import FeatureNotFound
 from .base import Feature
 from .sql import Where
 
@@ -27,10 +28,12 @@ class SqlRows(ABC):
     @abstractmethod
     def feature(self, row: tuple[Any, ...]) -> Feature: ...
 
-    def by_id(self, fid: int) -> Feature | None:
+    def by_id(self, fid: int, collection_id: str) -> Feature:
         row = self.conn.execute(f"{self.select_sql} WHERE {self.fid} = {self.ph}", (fid,))
         found = row.fetchone()
-        return None if found is None else self.feature(found)
+        if found is None:
+            raise FeatureNotFound(collection_id, str(fid))
+        return self.feature(found)
 
     def _where(self, where: Where, after: int | None, before: int | None) -> tuple[str, list]:
         sql, params = where.sql(), list(where.params)
