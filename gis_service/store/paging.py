@@ -2,35 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Protocol
-
 from ..domain.collection import CollectionInfo
 from ..domain.query import FeatureQuery
-from .base import Feature, FeaturePage
+from .base import FeaturePage
+from .rows import SqlRows
 from .sql import Where
 
 
-class RowSource(Protocol):
-    def select(
-        self,
-        where: Where,
-        *,
-        after: int | None,
-        before: int | None,
-        descending: bool,
-        limit: int,
-        offset: int,
-    ) -> list[Feature]:
-        """Matching rows in id order, strictly after/before the given ids."""
-
-    def exists(self, where: Where, *, after: int | None, before: int | None) -> bool: ...
-
-    def count(self, where: Where, cap: int) -> int | None:
-        """Exact count, or None once it passes `cap`."""
-
-
 def run_page(
-    source: RowSource,
+    source: SqlRows,
     collection: CollectionInfo,
     query: FeatureQuery,
     where: Where,
