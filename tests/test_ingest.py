@@ -806,3 +806,52 @@ def test_names_differing_only_in_case_are_refused_on_both_stores(
         import_file(empty_store, path, IngestOptions(collection_id="dup"))
     with pytest.raises(CollectionNotFound):
         empty_store.get_collection("dup")
+
+
+def test_readers_never_see_a_half_written_layer(empty_store: Store, tmp_path: Path):
+    """Reads during a replacing import see the old version or the new one, whole."""
+    import threading
+
+    old, new = tmp_path / "old.geojson", tmp_path / "new.geojson"
+
+    def write(path: Path, n: int, tag: str) -> None:
+        features = [
+            {
+                "type": "Feature",
+                "properties": {"tag": tag, "i": i},
+                "geometry": {"type": "Point", "coordinates": [55 + i * 1e-5, 25.0]},
+            }
+            for i in range(n)
+        ]
+        path.write_bytes(orjson.dumps({"type": "FeatureCollection", "features": features}))
+
+    write(old, 3000, "old")
+    write(new, 45_000, "new")  # more than two ingest batches
+    import_file(empty_store, old, IngestOptions(collection_id="live"))
+    seen: list[tuple[int, set[str]]] = []
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def read() -> None:
+        while not done.is_set():
+            try:
+                info = empty_store.get_collection("live")
+                page = empty_store.query_features(collection=info, query=FeatureQuery(limit=50))
+                seen.append((page.number_matched, {f.properties["tag"] for f in page.features}))
+            except BaseException as exc:  # any failure is the finding
+                errors.append(exc)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        import_file(empty_store, new, IngestOptions(collection_id="live"))
+    finally:
+        done.set()
+        reader.join()
+    assert not errors, errors[:3]
+    assert seen, "the reader never ran"
+    assert all(state in ((3000, {"old"}), (45_000, {"new"})) for state in seen), set(
+        (n, tuple(t)) for n, t in seen
+    )
+    final = empty_store.get_collection("live")
+    assert final.feature_count == 45_000

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import orjson
 import psycopg
@@ -27,6 +28,7 @@ from .paging import run_page
 from .rows import SqlRows
 from .sql import build_where, quote
 
+T = TypeVar("T")
 PG_TYPES = {
     PropertyType.STRING: "text",
     PropertyType.INTEGER: "bigint",
@@ -157,16 +159,31 @@ class PostgisStore(Store):
         with self.pool.connection() as conn:
             return self._lookup(conn, collection_id)[1]
 
-    def query_features(self, *, collection: CollectionInfo, query: FeatureQuery) -> FeaturePage:
+    def _read(self, collection_id: str, work: Callable[[PgRows, CollectionInfo], T]) -> T:
+        """Run `work` on the collection's current table.
+
+        A replace commits by swapping the catalog row and dropping the old table; a read
+        that looked up the old name just before gets UndefinedTable, and simply looks again.
+        """
         with self.pool.connection() as conn:
-            table, info = self._lookup(conn, collection.id)
+            for attempt in range(3):
+                table, info = self._lookup(conn, collection_id)
+                try:
+                    return work(PgRows(conn, table, info), info)
+                except psycopg.errors.UndefinedTable:
+                    if attempt == 2:
+                        raise
+        raise AssertionError("unreachable")
+
+    def query_features(self, *, collection: CollectionInfo, query: FeatureQuery) -> FeaturePage:
+        def page(rows: PgRows, info: CollectionInfo) -> FeaturePage:
             where = build_where(info, query, PgDialect(info))
-            return run_page(PgRows(conn, table, info), info, query, where, self.count_cap)
+            return run_page(rows, info, query, where, self.count_cap)
+
+        return self._read(collection.id, page)
 
     def get_feature(self, *, collection: CollectionInfo, fid: int) -> Feature:
-        with self.pool.connection() as conn:
-            table, info = self._lookup(conn, collection.id)
-            return PgRows(conn, table, info).by_id(fid, collection.id)
+        return self._read(collection.id, lambda rows, _info: rows.by_id(fid, collection.id))
 
     def _writer(self, collection_id: str, properties: list[PropertyDef]) -> CollectionWriter:
         return _PgWriter(self, collection_id, properties)
