@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from . import __version__
-from .api import collections, items, landing
+from .api import access, collections, entities, items, landing
 from .api.html.render import STATIC, make_environment
 from .api.problems import add_exception_handlers
 from .settings import Settings
@@ -47,6 +47,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(landing.router)
     app.include_router(collections.router)
     app.include_router(items.router)
+    app.include_router(access.router)
+    app.include_router(entities.router)
     app.mount(
         "/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger"
     )

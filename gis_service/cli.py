@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from .domain.access import (
+    ENTITY_ID,
+    AccessPolicy,
+    Entity,
+    Role,
+    Visibility,
+    new_key,
+    split_token,
+)
 from .errors import ServiceError
 from .settings import Settings
+from .store.base import Store
 from .store.factory import open_store
 
 # The ingest stack (GDAL, pyarrow) is imported only by `import`: uvicorn's worker processes
@@ -72,6 +84,13 @@ def import_command(
     temporal: Annotated[
         str | None, typer.Option(help="FIELD or START,END: the properties datetime queries use.")
     ] = None,
+    owner: Annotated[
+        str | None, typer.Option(help="Owning entity id (see `entities add`).")
+    ] = None,
+    visibility: Annotated[
+        Visibility | None,
+        typer.Option(help="Who may see it; default private with an owner, else public."),
+    ] = None,
     store: StoreOpt = None,
 ) -> None:
     """Import (or atomically replace) a collection from a file."""
@@ -84,6 +103,9 @@ def import_command(
             _fail("--temporal takes FIELD or START,END")
         temporal_fields = (parts[0], parts[1] if len(parts) == 2 else None)
     target = open_store(_settings(store))
+    if owner is not None and target.catalog.get_entity(owner) is None:
+        target.close()
+        _fail(f"--owner: no entity {owner!r} (create it with `gis-service entities add`)")
     try:
         report = import_file(
             target,
@@ -97,6 +119,11 @@ def import_command(
                 progress=sys.stderr.isatty(),
             ),
         )
+        if owner is not None or visibility is not None:
+            default = Visibility.PRIVATE if owner else Visibility.PUBLIC
+            target.catalog.set_access(
+                collection, AccessPolicy(owner=owner, visibility=visibility or default)
+            )
     except ServiceError as exc:
         _fail(exc.detail)
     finally:
@@ -114,6 +141,79 @@ def list_collections(store: StoreOpt = None) -> None:
         target.close()
     for info in infos:
         typer.echo(f"{info.id}\t{info.feature_count}\t{info.geometry_type}\t{info.title}")
+
+
+entities_app = typer.Typer(
+    help="Entities (organisations) that own and share data.", no_args_is_help=True
+)
+keys_app = typer.Typer(
+    help="API keys: issued to an entity with a role, stored only as a hash.", no_args_is_help=True
+)
+app.add_typer(entities_app, name="entities")
+app.add_typer(keys_app, name="keys")
+
+
+@entities_app.command("add")
+def entities_add(
+    entity_id: Annotated[str, typer.Argument(metavar="ID", help="Short id, e.g. 'sha'.")],
+    name_en: Annotated[str, typer.Option("--name-en", help="English name.")],
+    name_ar: Annotated[str, typer.Option("--name-ar", help="Arabic name.")],
+    store: StoreOpt = None,
+) -> None:
+    """Create an entity."""
+    if not ENTITY_ID.match(entity_id):
+        _fail(f"entity id {entity_id!r}: use lower-case letters, digits, '-' and '_'")
+    with _store(store) as target:
+        try:
+            target.catalog.add_entity(Entity(id=entity_id, name_en=name_en, name_ar=name_ar))
+        except ServiceError as exc:
+            _fail(exc.detail)
+
+
+@entities_app.command("list")
+def entities_list(store: StoreOpt = None) -> None:
+    """List the entities."""
+    with _store(store) as target:
+        for entity in target.catalog.list_entities():
+            typer.echo(f"{entity.id}\t{entity.name_en}\t{entity.name_ar}")
+
+
+@keys_app.command("issue")
+def keys_issue(
+    entity_id: Annotated[str, typer.Argument(metavar="ENTITY")],
+    role: Annotated[Role, typer.Option(help="The key's role in its entity.")],
+    store: StoreOpt = None,
+) -> None:
+    """Issue a key; prints the key alone (it is shown this once)."""
+    with _store(store) as target:
+        if target.catalog.get_entity(entity_id) is None:
+            _fail(f"no entity {entity_id!r}")
+        key = new_key()
+        target.catalog.add_key(
+            key_id=key.key_id, entity=entity_id, role=role, secret_hash=key.secret_hash
+        )
+    typer.echo(key.token)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: Annotated[str, typer.Argument(metavar="KEY_ID", help="The id inside gis_<id>_...")],
+    store: StoreOpt = None,
+) -> None:
+    """Revoke a key at once."""
+    key_id = split[0] if (split := split_token(key_id)) else key_id
+    with _store(store) as target:
+        if not target.catalog.revoke_key(key_id):
+            _fail(f"no active key {key_id!r}")
+
+
+@contextmanager
+def _store(store: str | None) -> Iterator[Store]:
+    target = open_store(_settings(store))
+    try:
+        yield target
+    finally:
+        target.close()
 
 
 def _fail(message: str) -> None:

@@ -46,6 +46,22 @@ class FeatureNotFound(NotFound):
         super().__init__(f"feature {feature_id!r} does not exist in collection {collection_id!r}")
 
 
+class Unauthorized(ServiceError):
+    """Credentials were given but are not valid (a missing key is simply anonymous)."""
+
+    title = "Unauthorized"
+
+
+class Forbidden(ServiceError):
+    """The caller may see the resource but not do this to it."""
+
+    title = "Forbidden"
+
+
+class Conflict(ServiceError):
+    title = "Conflict"
+
+
 class NotAcceptable(ServiceError):
     title = "Not acceptable"
 
@@ -70,6 +86,9 @@ STATUS_CODES: dict[type[ServiceError], int] = {
     CollectionNotFound: 404,
     FeatureNotFound: 404,
     NotAcceptable: 406,
+    Unauthorized: 401,
+    Forbidden: 403,
+    Conflict: 409,
     StoreError: 500,
 }
 

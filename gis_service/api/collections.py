@@ -7,8 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from ..domain.access import AccessPolicy
 from ..domain.collection import CollectionInfo
-from .deps import CollectionDep, SettingsDep, StoreDep, call_store
+from .deps import PrincipalDep, ResolvedDep, SettingsDep, StoreDep, visible_collections
 from .encoding import dumps
 from .html.render import render
 from .links import CRS84, GEOJSON, HTML, JSON, base_url, link, self_and_alternate
@@ -18,7 +19,9 @@ router = APIRouter(tags=["Collections"])
 GREGORIAN = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
 
 
-def collection_document(base: str, info: CollectionInfo, *, html: bool) -> dict[str, Any]:
+def collection_document(
+    base: str, info: CollectionInfo, policy: AccessPolicy, *, html: bool
+) -> dict[str, Any]:
     url = f"{base}/collections/{info.id}"
     extent: dict[str, Any] = {}
     if info.bbox is not None:
@@ -39,19 +42,27 @@ def collection_document(base: str, info: CollectionInfo, *, html: bool) -> dict[
     }
     if extent:
         doc["extent"] = extent
+    if policy.owner is not None:
+        doc["owner"] = policy.owner  # the entity that publishes it
+        doc["visibility"] = policy.visibility.value
     return doc
 
 
 @router.api_route("/collections", methods=READ, summary="The feature collections")
-async def collections(request: Request, settings: SettingsDep, store: StoreDep) -> Response:
+async def collections(
+    request: Request, settings: SettingsDep, store: StoreDep, principal: PrincipalDep
+) -> Response:
     fmt = negotiate(request)
     reject_unknown(request, BASE_PARAMS)
     base = base_url(request, settings)
     html = fmt is Format.HTML
-    infos = await call_store(store, store.list_collections)
+    visible = await visible_collections(store, principal)
+    infos = [info for info, _policy in visible]
     body = {
         "links": self_and_alternate(f"{base}/collections", {}, JSON, html),
-        "collections": [collection_document(base, info, html=False) for info in infos],
+        "collections": [
+            collection_document(base, info, policy, html=False) for info, policy in visible
+        ],
     }
     if html:
         return render(request, "collections.html", doc=body, infos=infos)
@@ -59,11 +70,12 @@ async def collections(request: Request, settings: SettingsDep, store: StoreDep) 
 
 
 @router.api_route("/collections/{collectionId}", methods=READ, summary="One collection's metadata")
-async def collection(request: Request, info: CollectionDep, settings: SettingsDep) -> Response:
+async def collection(request: Request, resolved: ResolvedDep, settings: SettingsDep) -> Response:
     fmt = negotiate(request)
     reject_unknown(request, BASE_PARAMS)
     html = fmt is Format.HTML
-    body = collection_document(base_url(request, settings), info, html=html)
+    info = resolved.info
+    body = collection_document(base_url(request, settings), info, resolved.policy, html=html)
     if html:
         return render(request, "collection.html", doc=body, info=info)
     return Response(dumps(body), media_type=JSON)

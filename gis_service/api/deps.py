@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Path, Request
 from starlette.concurrency import run_in_threadpool
 
+from ..domain.access import (
+    ANONYMOUS,
+    AccessPolicy,
+    Principal,
+    can_read,
+    secret_matches,
+    split_token,
+)
 from ..domain.collection import CollectionInfo
+from ..errors import CollectionNotFound, Unauthorized
 from ..settings import Settings
 from ..store.base import Store
 
@@ -40,11 +50,71 @@ async def call_store(store: Store, fn: Callable[..., T], /, *args: Any, **kwargs
     return await run_in_threadpool(fn, *args, **kwargs)
 
 
-async def get_collection(
-    store: StoreDep, collection_id: Annotated[str, Path(alias="collectionId")]
-) -> CollectionInfo:
-    """Resolving the id once, here, is what answers 404 for every route below it."""
-    return await call_store(store, store.get_collection, collection_id)
+def _authenticate(store: Store, authorization: str | None) -> Principal:
+    if not authorization:
+        return ANONYMOUS
+    scheme, _, token = authorization.partition(" ")
+    parts = split_token(token.strip()) if scheme.lower() == "bearer" else None
+    if parts is None:
+        raise Unauthorized("the Authorization header must be 'Bearer <API key>'")
+    key = store.catalog.find_key(parts[0])
+    if key is None or key.revoked is not None or not secret_matches(parts[1], key.secret_hash):
+        raise Unauthorized("the API key is unknown or revoked")
+    return Principal(entity=key.entity, role=key.role, key_id=key.id)
 
 
+async def get_principal(request: Request, store: StoreDep) -> Principal:
+    """Who is asking; no key at all is anonymous, a bad key is a 401."""
+    return await call_store(store, _authenticate, store, request.headers.get("authorization"))
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A collection the caller may see, with the policy that let them."""
+
+    info: CollectionInfo
+    policy: AccessPolicy
+
+
+def _resolve(store: Store, principal: Principal, collection_id: str) -> Resolved:
+    policy = store.catalog.get_access(collection_id)
+    if not can_read(principal, policy):
+        raise CollectionNotFound(collection_id)  # hidden is indistinguishable from absent
+    return Resolved(store.get_collection(collection_id), policy)
+
+
+async def get_resolved(
+    store: StoreDep,
+    principal: PrincipalDep,
+    collection_id: Annotated[str, Path(alias="collectionId")],
+) -> Resolved:
+    """Resolving the id once, here, answers 404 for every route below it, absent or hidden."""
+    return await call_store(store, _resolve, store, principal, collection_id)
+
+
+async def get_collection(resolved: Annotated[Resolved, Depends(get_resolved)]) -> CollectionInfo:
+    return resolved.info
+
+
+ResolvedDep = Annotated[Resolved, Depends(get_resolved)]
 CollectionDep = Annotated[CollectionInfo, Depends(get_collection)]
+
+
+def _visible(store: Store, principal: Principal) -> list[tuple[CollectionInfo, AccessPolicy]]:
+    policies = store.catalog.access_map()
+    out = []
+    for info in store.list_collections():
+        policy = policies.get(info.id, AccessPolicy())
+        if can_read(principal, policy):
+            out.append((info, policy))
+    return out
+
+
+async def visible_collections(
+    store: Store, principal: Principal
+) -> list[tuple[CollectionInfo, AccessPolicy]]:
+    """The collections this caller may see: the same rule as for one collection."""
+    return await call_store(store, _visible, store, principal)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from .deps import SettingsDep, StoreDep, call_store
+from .deps import PrincipalDep, SettingsDep, StoreDep, visible_collections
 from .encoding import dumps
 from .html.render import render
 from .links import HTML, JSON, OPENAPI, base_url, link, self_and_alternate
@@ -60,11 +60,14 @@ async def conformance(request: Request, settings: SettingsDep) -> Response:
 @router.api_route(
     "/api", methods=READ, summary="The API definition (OpenAPI 3.0)", tags=["Capabilities"]
 )
-async def api_definition(request: Request, settings: SettingsDep, store: StoreDep) -> Response:
+async def api_definition(
+    request: Request, settings: SettingsDep, store: StoreDep, principal: PrincipalDep
+) -> Response:
     if request.query_params.get("f") == "html":
         return await api_documentation(request)
     reject_unknown(request, BASE_PARAMS)
-    infos = await call_store(store, store.list_collections)
+    # the API definition names collections: it shows each caller only what they may see
+    infos = [info for info, _policy in await visible_collections(store, principal)]
     document = build_openapi(base_url(request, settings), settings, infos)
     return Response(dumps(document), media_type=OPENAPI)
 

@@ -25,7 +25,8 @@ def problem(status: int, title: str, detail: str, instance: str, **extra: object
         "instance": instance,
         **extra,
     }
-    return Response(dumps(body), status_code=status, media_type=PROBLEM)
+    headers = {"WWW-Authenticate": 'Bearer realm="gis-service"'} if status == 401 else None
+    return Response(dumps(body), status_code=status, media_type=PROBLEM, headers=headers)
 
 
 def add_exception_handlers(app: FastAPI) -> None:

@@ -11,6 +11,7 @@ import numpy as np
 from ..domain.collection import CollectionInfo, PropertyDef, valid_collection_id
 from ..domain.query import FeatureQuery
 from ..errors import IngestError
+from .catalog import Catalog
 
 
 @dataclass(slots=True)
@@ -75,6 +76,9 @@ class CollectionWriter(ABC):
 
 class Store(ABC):
     """Typed, keyword-only operations; implementations push the work down to their engine."""
+
+    #: Entities, keys and access policies, kept beside the features.
+    catalog: Catalog
 
     #: How many requests one process should run at once against this store.
     concurrency: int = 4

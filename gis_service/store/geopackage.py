@@ -11,6 +11,8 @@ import os
 import sqlite3
 import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,11 +24,13 @@ from ..domain.query import FeatureQuery
 from ..errors import CollectionNotFound
 from . import gpkg_format
 from .base import CollectionWriter, Feature, FeatureBatch, FeaturePage, Store
+from .catalog import Catalog
 from .gpkg_query import GpkgDialect, GpkgRows, Layout, bind_column
 from .paging import run_page
 from .sql import build_where, quote
 
 MMAP_BYTES = 1 << 30
+CATALOG_FILE = "catalog.sqlite"
 SQL_TYPES = {
     PropertyType.STRING: "TEXT",
     PropertyType.INTEGER: "INTEGER",
@@ -55,6 +59,19 @@ class GeoPackageStore(Store):
         self.count_cap = count_cap
         self._local = threading.local()
         self._opened: dict[str, _Opened] = {}
+        self.catalog = Catalog(self._catalog_connection, "?")
+
+    @contextmanager
+    def _catalog_connection(self) -> Iterator[sqlite3.Connection]:
+        """One catalog connection per thread; WAL lets workers read while one writes."""
+        conn = getattr(self._local, "catalog", None)
+        if conn is None:
+            conn = sqlite3.connect(self.folder / CATALOG_FILE, timeout=10, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            self._local.catalog = conn
+        with conn:  # commits, or rolls back on error
+            yield conn
 
     def path(self, collection_id: str) -> Path:
         return self.folder / f"{collection_id}.gpkg"
@@ -121,11 +138,16 @@ class GeoPackageStore(Store):
         if not valid_collection_id(collection_id) or not path.exists():
             raise CollectionNotFound(collection_id)
         path.unlink()
+        self.catalog.forget_access(collection_id)
 
     def close(self) -> None:
         for _key, conn in (getattr(self._local, "conns", None) or {}).values():
             conn.close()
         self._local.conns = {}
+        catalog = getattr(self._local, "catalog", None)
+        if catalog is not None:
+            catalog.close()
+            self._local.catalog = None
 
 
 def _read_metadata(conn: sqlite3.Connection, key: tuple[int, int]) -> _Opened:

@@ -24,6 +24,7 @@ from ..domain.query import BBox, FeatureQuery
 from ..domain.values import output_value
 from ..errors import CollectionNotFound, StoreError
 from .base import CollectionWriter, Feature, FeatureBatch, FeaturePage, Store
+from .catalog import Catalog
 from .paging import run_page
 from .rows import SqlRows
 from .sql import build_where, quote
@@ -105,7 +106,7 @@ class PostgisStore(Store):
         self.schema = schema
         self.count_cap = count_cap
         self.concurrency = pool_size
-        self.catalog = f"{quote(schema)}.collections"
+        self.collections_table = f"{quote(schema)}.collections"
         options = f"-c statement_timeout={statement_timeout_ms}" if statement_timeout_ms else ""
         try:
             self.pool = ConnectionPool(
@@ -119,6 +120,7 @@ class PostgisStore(Store):
             self.pool.wait(timeout=30)
             with self.pool.connection() as conn:
                 self._bootstrap(conn)
+            self.catalog = Catalog(self.pool.connection, "%s", prefix=f"{quote(schema)}.")
         except (psycopg.Error, Exception) as exc:
             if isinstance(exc, StoreError):
                 raise
@@ -138,13 +140,13 @@ class PostgisStore(Store):
                 ) from exc
         conn.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(self.schema)}")
         conn.execute(
-            f"CREATE TABLE IF NOT EXISTS {self.catalog} ("
+            f"CREATE TABLE IF NOT EXISTS {self.collections_table} ("
             " id text PRIMARY KEY, table_name text NOT NULL, info jsonb NOT NULL)"
         )
 
     def _lookup(self, conn: psycopg.Connection, collection_id: str) -> tuple[str, CollectionInfo]:
         row = conn.execute(
-            f"SELECT table_name, info FROM {self.catalog} WHERE id = %s", (collection_id,)
+            f"SELECT table_name, info FROM {self.collections_table} WHERE id = %s", (collection_id,)
         ).fetchone()
         if row is None:
             raise CollectionNotFound(collection_id)
@@ -152,7 +154,7 @@ class PostgisStore(Store):
 
     def list_collections(self) -> list[CollectionInfo]:
         with self.pool.connection() as conn:
-            rows = conn.execute(f"SELECT info FROM {self.catalog} ORDER BY id").fetchall()
+            rows = conn.execute(f"SELECT info FROM {self.collections_table} ORDER BY id").fetchall()
         return [CollectionInfo.model_validate(r[0]) for r in rows]
 
     def get_collection(self, collection_id: str) -> CollectionInfo:
@@ -191,8 +193,9 @@ class PostgisStore(Store):
     def delete_collection(self, *, collection_id: str) -> None:
         with self.pool.connection() as conn, conn.transaction():
             table, _info = self._lookup(conn, collection_id)
-            conn.execute(f"DELETE FROM {self.catalog} WHERE id = %s", (collection_id,))
+            conn.execute(f"DELETE FROM {self.collections_table} WHERE id = %s", (collection_id,))
             conn.execute(f"DROP TABLE IF EXISTS {table}")
+        self.catalog.forget_access(collection_id)
 
     def close(self) -> None:
         self.pool.close()
@@ -242,11 +245,12 @@ class _PgWriter(CollectionWriter):
                 conn.execute(f'CREATE INDEX ON {self.table} ("fid") WHERE "geom" IS NULL')
             conn.execute(f"ANALYZE {self.table}")
             old = conn.execute(
-                f"SELECT table_name FROM {self.store.catalog} WHERE id = %s FOR UPDATE",
+                f"SELECT table_name FROM {self.store.collections_table} WHERE id = %s FOR UPDATE",
                 (self.collection_id,),
             ).fetchone()
             conn.execute(
-                f"INSERT INTO {self.store.catalog} (id, table_name, info) VALUES (%s, %s, %s)"
+                f"INSERT INTO {self.store.collections_table} (id, table_name, info)"
+                " VALUES (%s, %s, %s)"
                 " ON CONFLICT (id) DO UPDATE SET table_name = EXCLUDED.table_name,"
                 " info = EXCLUDED.info",
                 (self.collection_id, self.table_name, Jsonb(orjson.loads(info.model_dump_json()))),

@@ -1,0 +1,75 @@
+"""Who may see a collection: its owner's admins read and change the policy here."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..domain.access import AccessPolicy, Grant, Principal, Visibility, can_administer
+from ..errors import Forbidden, InvalidParameter
+from ..store.base import Store
+from .deps import PrincipalDep, ResolvedDep, StoreDep, call_store
+from .encoding import dumps
+from .links import JSON
+from .negotiation import reject_unknown
+
+router = APIRouter(tags=["Sharing"])
+
+
+class AccessBody(BaseModel):
+    """What an owner may set; the owner itself is not changed here."""
+
+    model_config = ConfigDict(extra="forbid")
+    visibility: Visibility
+    entities: dict[str, Grant] = Field(default_factory=dict)
+
+
+def _document(policy: AccessPolicy) -> bytes:
+    return dumps(
+        {
+            "owner": policy.owner,
+            "visibility": policy.visibility.value,
+            "entities": {k: v.value for k, v in sorted(policy.entities.items())},
+        }
+    )
+
+
+def _may_see_policy(principal: Principal, policy: AccessPolicy) -> bool:
+    return principal.entity is not None and principal.entity == policy.owner
+
+
+@router.get("/collections/{collectionId}/access", summary="Who may see this collection")
+async def get_access(request: Request, resolved: ResolvedDep, principal: PrincipalDep) -> Response:
+    reject_unknown(request, frozenset())
+    if not _may_see_policy(principal, resolved.policy):
+        raise Forbidden("only the owning entity's members see its sharing settings")
+    return Response(_document(resolved.policy), media_type=JSON)
+
+
+def _store_policy(store: Store, collection_id: str, policy: AccessPolicy) -> None:
+    unknown = [e for e in policy.entities if store.catalog.get_entity(e) is None]
+    if unknown:
+        raise InvalidParameter("entities", f"unknown entity {unknown[0]!r}")
+    store.catalog.set_access(collection_id, policy)
+
+
+@router.put("/collections/{collectionId}/access", summary="Change who may see this collection")
+async def put_access(
+    request: Request, resolved: ResolvedDep, principal: PrincipalDep, store: StoreDep
+) -> Response:
+    reject_unknown(request, frozenset())
+    if not can_administer(principal, resolved.policy):
+        raise Forbidden(f"only admins of {resolved.policy.owner or 'the owner'} may change this")
+    try:
+        body = AccessBody.model_validate_json(await request.body())
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "body"
+        raise InvalidParameter(where, first["msg"]) from None
+    policy = AccessPolicy(
+        owner=resolved.policy.owner, visibility=body.visibility, entities=dict(body.entities)
+    )
+    policy.entities.pop(policy.owner or "", None)  # the owner needs no grant
+    await call_store(store, _store_policy, store, resolved.info.id, policy)
+    return Response(_document(policy), media_type=JSON)

@@ -1,0 +1,88 @@
+"""Entities and their API keys: an entity's admins issue and revoke its keys."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from ..domain.access import Principal, Role, new_key
+from ..errors import Forbidden, InvalidParameter, NotFound
+from ..store.base import Store
+from .deps import PrincipalDep, StoreDep, call_store
+from .encoding import dumps
+from .links import JSON
+from .negotiation import reject_unknown
+
+router = APIRouter(tags=["Sharing"])
+
+
+class KeyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    role: Role
+
+
+def _require_admin(principal: Principal, entity_id: str) -> None:
+    if principal.entity != entity_id or principal.role is not Role.ADMIN:
+        raise Forbidden(f"only admins of {entity_id!r} manage its keys")
+
+
+@router.get("/entities", summary="The entities that share data here")
+async def list_entities(request: Request, store: StoreDep) -> Response:
+    reject_unknown(request, frozenset())
+    entities = await call_store(store, store.catalog.list_entities)
+    return Response(dumps({"entities": [e.model_dump() for e in entities]}), media_type=JSON)
+
+
+def _issue(store: Store, entity_id: str, role: Role) -> dict[str, str]:
+    if store.catalog.get_entity(entity_id) is None:
+        raise NotFound(f"entity {entity_id!r} does not exist")
+    key = new_key()
+    store.catalog.add_key(
+        key_id=key.key_id, entity=entity_id, role=role, secret_hash=key.secret_hash
+    )
+    return {"id": key.key_id, "entity": entity_id, "role": role.value, "key": key.token}
+
+
+@router.post("/entities/{entityId}/keys", status_code=201, summary="Issue an API key")
+async def issue_key(
+    request: Request, entityId: str, principal: PrincipalDep, store: StoreDep
+) -> Response:
+    reject_unknown(request, frozenset())
+    _require_admin(principal, entityId)
+    try:
+        body = KeyRequest.model_validate_json(await request.body())
+    except ValidationError as exc:
+        raise InvalidParameter("role", exc.errors()[0]["msg"]) from None
+    issued = await call_store(store, _issue, store, entityId, body.role)
+    return Response(dumps(issued), status_code=201, media_type=JSON)
+
+
+@router.get("/entities/{entityId}/keys", summary="The entity's keys (never their secrets)")
+async def list_keys(
+    request: Request, entityId: str, principal: PrincipalDep, store: StoreDep
+) -> Response:
+    reject_unknown(request, frozenset())
+    _require_admin(principal, entityId)
+    keys = await call_store(store, store.catalog.list_keys, entityId)
+    body = [
+        {"id": k.id, "role": k.role.value, "created": k.created, "revoked": k.revoked} for k in keys
+    ]
+    return Response(dumps({"keys": body}), media_type=JSON)
+
+
+@router.delete("/entities/{entityId}/keys/{keyId}", status_code=204, summary="Revoke a key")
+async def revoke_key(
+    request: Request,
+    entityId: str,
+    keyId: str,
+    principal: PrincipalDep,
+    store: StoreDep,
+) -> Response:
+    reject_unknown(request, frozenset())
+    _require_admin(principal, entityId)
+    key = await call_store(store, store.catalog.find_key, keyId)
+    if key is None or key.entity != entityId:
+        raise NotFound(f"key {keyId!r} does not exist")
+    await call_store(store, store.catalog.revoke_key, keyId)
+    return Response(status_code=204)
