@@ -343,11 +343,12 @@ def assert_no_leftovers(settings: Settings, kept: set[str]) -> None:
             catalog = conn.execute(
                 f'SELECT table_name FROM "{settings.postgis_schema}".collections'
             ).fetchall()
-        assert {t for (t,) in tables} == {"collections"} | {t for (t,) in catalog}
+        service_tables = {"collections", "entities", "api_keys", "access"}
+        assert {t for (t,) in tables} == service_tables | {t for (t,) in catalog}
         assert len(catalog) == len(kept)
     else:
         folder = Path(settings.store)
-        names = {p.name for p in folder.iterdir()}
+        names = {p.name for p in folder.iterdir() if not p.name.startswith("catalog.sqlite")}
         assert not [n for n in names if n.startswith(".") or n.endswith(".tmp")], names
         assert names == {f"{cid}.gpkg" for cid in kept}
 
