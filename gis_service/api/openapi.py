@@ -12,6 +12,7 @@ from typing import Any
 from .. import __version__
 from ..domain.collection import CollectionInfo, PropertyType, equality_parameters
 from ..settings import Settings
+from .openapi_sharing import SECURITY_SCHEMES, sharing_parameters, sharing_paths
 
 _JSON_TYPES: dict[PropertyType, dict[str, str]] = {
     PropertyType.STRING: {"type": "string"},
@@ -106,8 +107,8 @@ def _responses(ok: str, media: str) -> dict[str, Any]:
     return {
         "200": {"description": ok, "content": {media: {}, "text/html": {}}},
         "400": {"description": "A parameter is invalid or unknown.", "content": problem},
-        "404": {"description": "Not found.", "content": problem},
-        "406": {"description": "No acceptable representation.", "content": problem},
+        "401": {"description": "The API key is malformed, unknown or revoked.", "content": problem},
+        "404": {"description": "Not found, or not visible to this caller.", "content": problem},
         "500": {"description": "Server error.", "content": problem},
     }
 
@@ -223,6 +224,7 @@ def build_openapi(base: str, settings: Settings, infos: list[CollectionInfo]) ->
             "application/geo+json",
         ),
     }
+    paths.update(sharing_paths())
     for info in infos:
         paths.update(_collection_paths(info))
     return {
@@ -233,10 +235,12 @@ def build_openapi(base: str, settings: Settings, infos: list[CollectionInfo]) ->
             "version": __version__,
         },
         "servers": [{"url": base}],
-        "tags": [{"name": n} for n in ("Capabilities", "Collections", "Features")],
+        "tags": [{"name": n} for n in ("Capabilities", "Collections", "Features", "Sharing")],
+        "security": [{}, {"bearer": []}],  # anonymous, or an API key
         "paths": paths,
         "components": {
-            "parameters": _parameters(settings),
+            "parameters": _parameters(settings) | sharing_parameters(),
+            "securitySchemes": SECURITY_SCHEMES,
             "schemas": {
                 "problem": {
                     "type": "object",
