@@ -117,3 +117,66 @@ def test_serve_with_two_workers(tmp_path: Path):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_entities_keys_and_owned_import(tmp_path: Path):
+    from gis_service.settings import Settings
+    from gis_service.store.factory import open_store
+
+    store = str(tmp_path / "store")
+    added = run(
+        "entities", "add", "sha", "--name-en", "Health", "--name-ar", "الصحة", "--store", store
+    )
+    assert added.returncode == 0, added.stderr
+    assert (
+        run(
+            "entities", "add", "sha", "--name-en", "x", "--name-ar", "y", "--store", store
+        ).returncode
+        == 2
+    )  # exists already
+    assert (
+        run(
+            "entities", "add", "Bad Id", "--name-en", "x", "--name-ar", "y", "--store", store
+        ).returncode
+        == 2
+    )
+    issued = run("keys", "issue", "sha", "--role", "editor", "--store", store)
+    assert issued.returncode == 0, issued.stderr
+    key = issued.stdout.strip()
+    assert issued.stdout == key + "\n" and key.startswith("gis_")  # the key alone
+    assert run("keys", "issue", "nobody", "--role", "viewer", "--store", store).returncode == 2
+    imported = run(
+        "import",
+        str(DATA / "districts.geojson"),
+        "--collection",
+        "d",
+        "--owner",
+        "sha",
+        "--store",
+        store,
+    )
+    assert imported.returncode == 0, imported.stderr
+    assert (
+        run(
+            "import",
+            str(DATA / "districts.geojson"),
+            "--collection",
+            "e",
+            "--owner",
+            "nobody",
+            "--store",
+            store,
+        ).returncode
+        == 2
+    )
+    target = open_store(Settings(store=store))
+    try:
+        policy = target.catalog.get_access("d")
+        assert (policy.owner, policy.visibility.value) == ("sha", "private")
+        key_id = key.split("_")[1]
+        assert target.catalog.find_key(key_id).revoked is None
+        assert run("keys", "revoke", key, "--store", store).returncode == 0
+        assert target.catalog.find_key(key_id).revoked is not None
+        assert run("keys", "revoke", key_id, "--store", store).returncode == 2
+    finally:
+        target.close()
