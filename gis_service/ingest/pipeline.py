@@ -23,6 +23,7 @@ from ..errors import CollectionNotFound, IngestError
 from ..store.base import FeatureBatch, Store
 from .readers import Source, open_source
 from .reproject import to_wgs84
+from .validate import MAX_REJECTIONS_LISTED, Checked, Rejection, check_batch
 
 _GEOMETRY_NAMES = {
     0: "Point",
@@ -56,6 +57,15 @@ class IngestReport:
     geometry_type: str = "Geometry"
     seconds: float = 0.0
     properties: list[PropertyDef] = field(default_factory=list)
+    repaired: int = 0
+    rejected: int = 0
+    rejections: list[Rejection] = field(default_factory=list)
+
+    def note(self, checked: Checked) -> None:
+        self.repaired += checked.repaired
+        self.rejected += len(checked.rejections)
+        room = MAX_REJECTIONS_LISTED - len(self.rejections)
+        self.rejections.extend(checked.rejections[: max(room, 0)])
 
     def lines(self) -> list[str]:
         bbox = ", ".join(f"{v:.6f}" for v in self.bbox) if self.bbox else "empty"
@@ -63,6 +73,9 @@ class IngestReport:
             f"collection      {self.collection_id}",
             f"features read   {self.features_read}",
             f"features stored {self.features_stored}",
+            f"repaired        {self.repaired} (invalid geometries made valid)",
+            f"rejected        {self.rejected}"
+            + "".join(f"\n  row {r.row}: {r.reason}" for r in self.rejections[:10]),
             f"geometry        {self.geometry_type}",
             f"source CRS      {self.source_crs or 'unknown (taken as EPSG:4326)'}"
             + (" -> reprojected to EPSG:4326" if self.reprojected else ""),
@@ -270,18 +283,30 @@ def import_file(store: Store, path: Path, options: IngestOptions) -> IngestRepor
                 geoms = shapely.from_wkb(batch.column(source.geometry_column).to_numpy(False))
                 geoms, report.reprojected = to_wgs84(geoms, src_crs)
                 geoms[shapely.is_empty(geoms)] = None
+                checked = check_batch(geoms, report.features_read + 1)
+                report.note(checked)
                 has_fids = source.fid_column and source.fid_column in batch.schema.names
                 source_fids = batch.column(source.fid_column).to_numpy() if has_fids else None
-                columns = schema.columns(batch)
+                keep = checked.keep
+                geoms = checked.geometries[keep]
+                columns = (
+                    {
+                        k: [v for v, ok in zip(vs, keep, strict=True) if ok]
+                        for k, vs in schema.columns(batch).items()
+                    }
+                    if not keep.all()
+                    else schema.columns(batch)
+                )
+                kept_fids = source_fids[keep] if source_fids is not None else None
                 writer.write(
                     FeatureBatch(
-                        fids=fids.assign(source_fids, len(geoms)), geometries=geoms, columns=columns
+                        fids=fids.assign(kept_fids, len(geoms)), geometries=geoms, columns=columns
                     )
                 )
                 acc.add(geoms, [v for name in time_fields for v in columns[name]])
-                report.features_read += len(geoms)
+                report.features_read += len(keep)
                 report.features_stored += len(geoms)
-                bar.update(len(geoms))
+                bar.update(len(keep))
             bar.close()
             report.bbox, report.geometry_type = acc.bbox, acc.geometry_type
             writer.commit(
