@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from . import __version__
-from .api import access, collections, entities, items, landing
+from .api import access, collections, entities, items, landing, uploads
 from .api.html.render import STATIC, make_environment
 from .api.problems import add_exception_handlers
 from .settings import Settings
@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(items.router)
     app.include_router(access.router)
     app.include_router(entities.router)
+    app.include_router(uploads.router)
     app.mount(
         "/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger"
     )

@@ -106,6 +106,12 @@ def import_command(
     if owner is not None and target.catalog.get_entity(owner) is None:
         target.close()
         _fail(f"--owner: no entity {owner!r} (create it with `gis-service entities add`)")
+    previous = target.catalog.access_map().get(collection)
+    if owner is not None or visibility is not None:  # in force before the data is visible
+        default = Visibility.PRIVATE if owner else Visibility.PUBLIC
+        target.catalog.set_access(
+            collection, AccessPolicy(owner=owner, visibility=visibility or default)
+        )
     try:
         report = import_file(
             target,
@@ -119,12 +125,11 @@ def import_command(
                 progress=sys.stderr.isatty(),
             ),
         )
-        if owner is not None or visibility is not None:
-            default = Visibility.PRIVATE if owner else Visibility.PUBLIC
-            target.catalog.set_access(
-                collection, AccessPolicy(owner=owner, visibility=visibility or default)
-            )
     except ServiceError as exc:
+        if previous is not None:
+            target.catalog.set_access(collection, previous)
+        elif owner is not None or visibility is not None:
+            target.catalog.forget_access(collection)
         _fail(exc.detail)
     finally:
         target.close()

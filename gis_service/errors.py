@@ -62,6 +62,10 @@ class Conflict(ServiceError):
     title = "Conflict"
 
 
+class PayloadTooLarge(ServiceError):
+    title = "Payload too large"
+
+
 class NotAcceptable(ServiceError):
     title = "Not acceptable"
 
@@ -89,6 +93,7 @@ STATUS_CODES: dict[type[ServiceError], int] = {
     Unauthorized: 401,
     Forbidden: 403,
     Conflict: 409,
+    PayloadTooLarge: 413,
     StoreError: 500,
 }
 

@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     base_url: str | None = Field(
         None, description="Public URL prefix for links; by default taken from the request."
     )
+    upload_max_bytes: int = Field(512 * 1024**2, ge=1, description="Largest upload accepted.")
+    upload_max_expanded_bytes: int = Field(
+        4 * 1024**3, ge=1, description="Largest total an uploaded archive may expand to."
+    )
     postgis_schema: str = "gis"
     postgis_pool_size: int = Field(4, ge=1)
     statement_timeout_ms: int = Field(30_000, ge=0)

@@ -42,6 +42,11 @@ def collection_document(
     }
     if extent:
         doc["extent"] = extent
+    for name in ("title_ar", "license", "attribution"):
+        if getattr(info, name):
+            doc[name] = getattr(info, name)
+    if info.keywords:
+        doc["keywords"] = info.keywords
     if policy.owner is not None:
         doc["owner"] = policy.owner  # the entity that publishes it
         doc["visibility"] = policy.visibility.value

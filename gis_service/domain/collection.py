@@ -39,7 +39,11 @@ class CollectionInfo(BaseModel):
 
     id: str
     title: str
+    title_ar: str | None = None
     description: str = ""
+    keywords: list[str] = Field(default_factory=list)
+    license: str | None = None
+    attribution: str | None = None
     geometry_type: str = "Geometry"
     properties: list[PropertyDef] = Field(default_factory=list)
     bbox: tuple[float, float, float, float] | None = None

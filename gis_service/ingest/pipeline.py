@@ -41,6 +41,10 @@ class IngestOptions:
     collection_id: str
     title: str | None = None
     description: str | None = None
+    title_ar: str | None = None
+    keywords: list[str] | None = None
+    license: str | None = None
+    attribution: str | None = None
     layer: str | None = None
     temporal: tuple[str, str | None] | None = None
     progress: bool = False
@@ -312,10 +316,7 @@ def import_file(store: Store, path: Path, options: IngestOptions) -> IngestRepor
             writer.commit(
                 CollectionInfo(
                     id=options.collection_id,
-                    title=options.title or (previous.title if previous else options.collection_id),
-                    description=options.description
-                    if options.description is not None
-                    else (previous.description if previous else ""),
+                    **_description(options, previous),
                     geometry_type=acc.geometry_type,
                     properties=schema.properties,
                     bbox=acc.bbox,
@@ -330,6 +331,22 @@ def import_file(store: Store, path: Path, options: IngestOptions) -> IngestRepor
             )
     report.seconds = time.perf_counter() - started
     return report
+
+
+_DESCRIPTIVE = ("title", "title_ar", "description", "keywords", "license", "attribution")
+
+
+def _description(options: IngestOptions, previous: CollectionInfo | None) -> dict[str, Any]:
+    """What the import says, else what the collection said before, else defaults."""
+    out: dict[str, Any] = {}
+    for name in _DESCRIPTIVE:
+        value = getattr(options, name)
+        if value is None and previous is not None:
+            value = getattr(previous, name)
+        if value is not None:
+            out[name] = value
+    out.setdefault("title", options.collection_id)
+    return out
 
 
 def _chain(first: pa.RecordBatch, rest: Any) -> Any:
