@@ -25,6 +25,7 @@ from ..errors import (
     CollectionNotFound,
     Conflict,
     Forbidden,
+    IngestError,
     InvalidParameter,
     PayloadTooLarge,
     Unauthorized,
@@ -67,7 +68,10 @@ class UploadForm(BaseModel):
     @field_validator("layer", "temporal")
     @classmethod
     def _no_virtual_paths(cls, value: str | None) -> str | None:
-        return None if value is None else check_text(value, "field")
+        try:
+            return None if value is None else check_text(value, "field")
+        except IngestError as exc:
+            raise ValueError(exc.detail) from None
 
 
 def require_editor(principal: Principal) -> None:
