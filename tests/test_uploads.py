@@ -184,3 +184,99 @@ def test_upload_without_a_file_is_400(publisher):
     res = client.post("/collections", headers=headers["admin"], data={"id": "x"})
     assert res.status_code == 400
     assert res.json()["parameter"] == "file"
+
+
+def geojson_of(features: list[tuple[float, float, str, int]]) -> bytes:
+    import orjson
+
+    return orjson.dumps(
+        {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "properties": {"name": name, "beds": beds},
+                    "geometry": {"type": "Point", "coordinates": [x, y]},
+                }
+                for x, y, name, beds in features
+            ],
+        }
+    )
+
+
+def items_of(client, headers, cid: str) -> list[dict]:
+    return client.get(f"/collections/{cid}/items?limit=1000", headers=headers).json()["features"]
+
+
+def test_replace_and_append_data(publisher):
+    client, headers, _store = publisher
+    first = geojson_of([(55.40, 25.30, "مستشفى أ", 10), (55.41, 25.31, "clinic b", 5)])
+    assert post(client, headers["editor"], "up-data", "h.geojson", first).status_code == 201
+    more = geojson_of([(55.42, 25.32, "مركز ج", 7)])
+    res = client.post(
+        "/collections/up-data/data",
+        headers=headers["editor"],
+        files={"file": ("more.geojson", more)},
+    )
+    assert res.status_code == 200, res.text
+    assert res.json()["collection"]["extent"]["spatial"]["bbox"][0] == pytest.approx(
+        [55.40, 25.30, 55.42, 25.32]
+    )
+    got = items_of(client, headers["viewer"], "up-data")
+    assert [(f["id"], f["properties"]["name"]) for f in got] == [
+        (1, "مستشفى أ"),
+        (2, "clinic b"),
+        (3, "مركز ج"),
+    ]
+    meta = client.get("/collections/up-data", headers=headers["viewer"]).json()
+    assert meta["owner"] == OWNER  # access settings survive new data
+    replaced = client.put(
+        "/collections/up-data/data",
+        headers=headers["admin"],
+        files={"file": ("new.geojson", geojson_of([(55.5, 25.5, "only", 1)]))},
+    )
+    assert replaced.status_code == 200, replaced.text
+    assert [f["properties"]["name"] for f in items_of(client, headers["viewer"], "up-data")] == [
+        "only"
+    ]
+
+
+def test_append_must_fit_the_schema(publisher):
+    client, headers, _store = publisher
+    base = geojson_of([(55.40, 25.30, "a", 1)])
+    assert post(client, headers["editor"], "up-schema", "a.geojson", base).status_code == 201
+    import orjson
+
+    odd = orjson.dumps(
+        {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "properties": {"colour": "red"},
+                    "geometry": {"type": "Point", "coordinates": [55.4, 25.3]},
+                }
+            ],
+        }
+    )
+    res = client.post(
+        "/collections/up-schema/data",
+        headers=headers["editor"],
+        files={"file": ("odd.geojson", odd)},
+    )
+    assert res.status_code == 400
+    assert "colour" in res.json()["detail"]
+    assert len(items_of(client, headers["viewer"], "up-schema")) == 1
+
+
+@pytest.mark.parametrize(("who", "status"), [("viewer", 403), (None, 404)])
+def test_only_writers_change_data(publisher, who, status):
+    client, headers, _store = publisher
+    base = geojson_of([(55.40, 25.30, "a", 1)])
+    post(client, headers["editor"], "up-guarded", "a.geojson", base)
+    res = client.put(
+        "/collections/up-guarded/data",
+        headers=headers[who] if who else {},
+        files={"file": ("b.geojson", base)},
+    )
+    assert res.status_code == status  # anonymous cannot even see the private collection

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..domain.access import AccessPolicy, Grant, Principal, Visibility, can_administer
 from ..errors import Forbidden, InvalidParameter
 from ..store.base import Store
+from .bodies import parse_model
 from .deps import PrincipalDep, ResolvedDep, StoreDep, call_store
 from .encoding import dumps
 from .links import JSON
@@ -61,12 +62,7 @@ async def put_access(
     reject_unknown(request, frozenset())
     if not can_administer(principal, resolved.policy):
         raise Forbidden(f"only admins of {resolved.policy.owner or 'the owner'} may change this")
-    try:
-        body = AccessBody.model_validate_json(await request.body())
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "body"
-        raise InvalidParameter(where, first["msg"]) from None
+    body = parse_model(AccessBody, await request.body())
     policy = AccessPolicy(
         owner=resolved.policy.owner, visibility=body.visibility, entities=dict(body.entities)
     )

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from ..domain.access import Principal, Role, new_key
-from ..errors import Forbidden, InvalidParameter, NotFound
+from ..errors import Forbidden, NotFound
 from ..store.base import Store
+from .bodies import parse_model
 from .deps import PrincipalDep, StoreDep, call_store
 from .encoding import dumps
 from .links import JSON
@@ -50,10 +51,7 @@ async def issue_key(
 ) -> Response:
     reject_unknown(request, frozenset())
     _require_admin(principal, entityId)
-    try:
-        body = KeyRequest.model_validate_json(await request.body())
-    except ValidationError as exc:
-        raise InvalidParameter("role", exc.errors()[0]["msg"]) from None
+    body = parse_model(KeyRequest, await request.body())
     issued = await call_store(store, _issue, store, entityId, body.role)
     return Response(dumps(issued), status_code=201, media_type=JSON)
 

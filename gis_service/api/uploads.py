@@ -14,12 +14,12 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 
-from ..domain.access import AccessPolicy, Principal, Role, Visibility
+from ..domain.access import AccessPolicy, Principal, Role, Visibility, can_write
 from ..domain.collection import valid_collection_id
 from ..errors import (
     CollectionNotFound,
@@ -34,8 +34,9 @@ from ..ingest import IngestOptions, IngestReport, import_file
 from ..ingest.safety import check_content, check_text, safe_filename
 from ..settings import Settings
 from ..store.base import Store
+from .bodies import parse_model
 from .collections import collection_document
-from .deps import PrincipalDep, SettingsDep, StoreDep, call_store
+from .deps import PrincipalDep, Resolved, ResolvedDep, SettingsDep, StoreDep, call_store
 from .encoding import dumps
 from .links import JSON, base_url
 
@@ -43,27 +44,12 @@ router = APIRouter(tags=["Sharing"])
 CHUNK = 1024 * 1024
 
 
-class UploadForm(BaseModel):
-    """The form fields beside `file`."""
+class DataForm(BaseModel):
+    """Fields beside `file` when replacing or appending data."""
 
     model_config = ConfigDict(extra="forbid")
-    id: str
-    title: str | None = None
-    title_ar: str | None = None
-    description: str | None = None
-    keywords: str | None = None  # comma-separated
-    license: str | None = None
-    attribution: str | None = None
-    temporal: str | None = None  # FIELD or START,END
     layer: str | None = None
-    visibility: Visibility = Visibility.PRIVATE
-
-    @field_validator("id")
-    @classmethod
-    def _id(cls, value: str) -> str:
-        if not valid_collection_id(value):
-            raise ValueError("use letters, digits, '.', '_' and '-' (at most 63)")
-        return value
+    temporal: str | None = None  # FIELD or START,END
 
     @field_validator("layer", "temporal")
     @classmethod
@@ -72,6 +58,26 @@ class UploadForm(BaseModel):
             return None if value is None else check_text(value, "field")
         except IngestError as exc:
             raise ValueError(exc.detail) from None
+
+
+class UploadForm(DataForm):
+    """Fields beside `file` when publishing a new collection."""
+
+    id: str
+    title: str | None = None
+    title_ar: str | None = None
+    description: str | None = None
+    keywords: str | None = None  # comma-separated
+    license: str | None = None
+    attribution: str | None = None
+    visibility: Visibility = Visibility.PRIVATE
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        if not valid_collection_id(value):
+            raise ValueError("use letters, digits, '.', '_' and '-' (at most 63)")
+        return value
 
 
 def require_editor(principal: Principal) -> None:
@@ -170,11 +176,7 @@ async def create_collection(
 ) -> Response:
     require_editor(principal)
     fields, upload = await read_form(request, settings)
-    try:
-        form = UploadForm.model_validate(fields)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise InvalidParameter(".".join(map(str, first["loc"])) or "form", first["msg"]) from None
+    form = parse_model(UploadForm, fields)
     folder = Path(tempfile.mkdtemp(prefix="gis-upload-"))
     try:
         path = await run_in_threadpool(save_upload, upload, folder, settings)
@@ -195,3 +197,59 @@ async def create_collection(
         media_type=JSON,
         headers={"Location": f"{base}/collections/{form.id}"},
     )
+
+
+async def _new_data(
+    request: Request,
+    resolved: Resolved,
+    principal: Principal,
+    store: Store,
+    settings: Settings,
+    *,
+    append: bool,
+) -> Response:
+    if principal.entity is None:
+        raise Unauthorized("changing data needs an API key (Authorization: Bearer ...)")
+    if not can_write(principal, resolved.policy):
+        raise Forbidden("changing this collection's data needs write access to it")
+    fields, upload = await read_form(request, settings)
+    form = parse_model(DataForm, fields)
+    options = _options(UploadForm(id=resolved.info.id, layer=form.layer, temporal=form.temporal))
+    options.append = append
+    folder = Path(tempfile.mkdtemp(prefix="gis-upload-"))
+    try:
+        path = await run_in_threadpool(save_upload, upload, folder, settings)
+        report = await run_in_threadpool(import_file, store, path, options)
+    finally:
+        await upload.close()
+        shutil.rmtree(folder, ignore_errors=True)
+    info = await call_store(store, store.get_collection, resolved.info.id)
+    body = {
+        "collection": collection_document(
+            base_url(request, settings), info, resolved.policy, html=False
+        ),
+        "report": report_document(report),
+    }
+    return Response(dumps(body), media_type=JSON)
+
+
+@router.put("/collections/{collectionId}/data", summary="Replace the collection's data")
+async def replace_data(
+    request: Request,
+    resolved: ResolvedDep,
+    principal: PrincipalDep,
+    store: StoreDep,
+    settings: SettingsDep,
+) -> Response:
+    return await _new_data(request, resolved, principal, store, settings, append=False)
+
+
+@router.post("/collections/{collectionId}/data", summary="Append features to the collection")
+async def append_data(
+    request: Request,
+    resolved: ResolvedDep,
+    principal: PrincipalDep,
+    store: StoreDep,
+    settings: SettingsDep,
+) -> Response:
+    return await _new_data(request, resolved, principal, store, settings, append=True)

@@ -48,6 +48,7 @@ class IngestOptions:
     layer: str | None = None
     temporal: tuple[str, str | None] | None = None
     progress: bool = False
+    append: bool = False
 
 
 @dataclass
@@ -192,6 +193,21 @@ class _Accumulator:
         self.first: str | None = None
         self.last: str | None = None
 
+    def seed(self, previous: CollectionInfo) -> None:
+        """Start from what an appended-to collection already holds."""
+        if previous.bbox is not None:
+            self.bounds = np.array(previous.bbox, dtype=float)
+        type_ids = {name: i for i, name in _GEOMETRY_NAMES.items()}
+        if previous.geometry_type in type_ids:
+            self.types.add(type_ids[previous.geometry_type])
+        elif previous.feature_count:
+            self.types.update({0, 3})  # mixed already: any two types keep it "Geometry"
+        self.any_missing = previous.has_null_geometry
+        if previous.temporal_extent is not None:
+            first, last = previous.temporal_extent
+            self.first = storage_datetime(parse_datetime_text(first)) if first else None
+            self.last = storage_datetime(parse_datetime_text(last)) if last else None
+
     def add(self, geoms: np.ndarray, times: list[Any]) -> None:
         missing = shapely.is_missing(geoms)
         self.any_missing = self.any_missing or bool(missing.any())
@@ -239,8 +255,9 @@ def _instant(stamp: str) -> str:
 class _FidSequence:
     """Keep the source's ids while they are positive and increasing, else number on."""
 
-    def __init__(self) -> None:
-        self.last = 0
+    def __init__(self, last: int = 0, keep_source: bool = True) -> None:
+        self.last = last
+        self.keep_source = keep_source
 
     def assign(self, source_fids: np.ndarray | None, n: int) -> np.ndarray:
         if source_fids is not None and n:
@@ -260,20 +277,76 @@ def _existing(store: Store, collection_id: str) -> CollectionInfo | None:
         return None
 
 
+def _appendable(schema: _Schema, previous: CollectionInfo) -> list[PropertyDef]:
+    """An append keeps the collection's schema; the file may omit properties, not add any."""
+    known = {p.name: p.type for p in previous.properties}
+    for prop in schema.properties:
+        kind = known.get(prop.name)
+        if kind is None:
+            raise IngestError(f"append: property {prop.name!r} is not in the collection")
+        widened = kind is PropertyType.NUMBER and prop.type is PropertyType.INTEGER
+        if kind is not prop.type and not widened:
+            raise IngestError(
+                f"append: property {prop.name!r} is {prop.type.value}, the collection's is"
+                f" {kind.value}"
+            )
+    return previous.properties
+
+
+def _prepare(
+    batch: pa.RecordBatch,
+    source: Source,
+    schema: _Schema,
+    report: IngestReport,
+    fids: _FidSequence,
+    properties: list[PropertyDef],
+) -> FeatureBatch:
+    """One source batch, reprojected, checked and typed, as the store takes it."""
+    geoms = shapely.from_wkb(batch.column(source.geometry_column).to_numpy(False))
+    geoms, report.reprojected = to_wgs84(geoms, source.crs)
+    geoms[shapely.is_empty(geoms)] = None
+    checked = check_batch(geoms, report.features_read + 1)
+    report.note(checked)
+    keep = checked.keep
+    has_fids = fids.keep_source and source.fid_column in batch.schema.names
+    source_fids = batch.column(source.fid_column).to_numpy()[keep] if has_fids else None
+    columns = schema.columns(batch)
+    if not keep.all():
+        columns = {
+            k: [v for v, ok in zip(vs, keep, strict=True) if ok] for k, vs in columns.items()
+        }
+    kept = int(keep.sum())
+    for prop in properties:
+        columns.setdefault(prop.name, [None] * kept)
+    report.features_read += len(keep)
+    report.features_stored += kept
+    return FeatureBatch(
+        fids=fids.assign(source_fids, kept), geometries=checked.geometries[keep], columns=columns
+    )
+
+
 def import_file(store: Store, path: Path, options: IngestOptions) -> IngestReport:
-    """Stream `path` into the store as collection `options.collection_id`, atomically."""
+    """Stream `path` into the store as collection `options.collection_id`, atomically.
+
+    A new generation replaces the collection, or with `options.append` extends it."""
     started = time.perf_counter()
     report = IngestReport(collection_id=options.collection_id)
     previous = _existing(store, options.collection_id)
+    if options.append and previous is None:
+        raise CollectionNotFound(options.collection_id)
     with open_source(path, options.layer) as source:
         first = next(source.batches, None)
         if first is None:
             raise IngestError(f"{path.name}: the layer has no features")
-        schema = _Schema(first.schema, source, options.temporal)
-        report.properties = schema.properties
-        src_crs = source.crs
-        report.source_crs = _crs_name(src_crs)
-        acc, fids = _Accumulator(), _FidSequence()
+        schema = _Schema(first.schema, source, None if options.append else options.temporal)
+        properties = schema.properties
+        acc = _Accumulator()
+        if options.append and previous is not None:
+            properties = _appendable(schema, previous)
+            schema.temporal = previous.temporal
+            acc.seed(previous)
+        report.properties = properties
+        report.source_crs = _crs_name(source.crs)
         time_fields = (
             [f for f in (schema.temporal.start, schema.temporal.end) if f]
             if schema.temporal
@@ -281,50 +354,33 @@ def import_file(store: Store, path: Path, options: IngestOptions) -> IngestRepor
         )
         bar = tqdm(total=source.total, unit=" features", disable=not options.progress)
         with store.replace_collection(
-            collection_id=options.collection_id, properties=schema.properties
+            collection_id=options.collection_id,
+            properties=properties,
+            keep_existing=options.append,
         ) as writer:
+            fids = _FidSequence(last=writer.next_fid - 1, keep_source=not options.append)
             for batch in _chain(first, source.batches):
-                geoms = shapely.from_wkb(batch.column(source.geometry_column).to_numpy(False))
-                geoms, report.reprojected = to_wgs84(geoms, src_crs)
-                geoms[shapely.is_empty(geoms)] = None
-                checked = check_batch(geoms, report.features_read + 1)
-                report.note(checked)
-                has_fids = source.fid_column and source.fid_column in batch.schema.names
-                source_fids = batch.column(source.fid_column).to_numpy() if has_fids else None
-                keep = checked.keep
-                geoms = checked.geometries[keep]
-                columns = (
-                    {
-                        k: [v for v, ok in zip(vs, keep, strict=True) if ok]
-                        for k, vs in schema.columns(batch).items()
-                    }
-                    if not keep.all()
-                    else schema.columns(batch)
+                prepared = _prepare(batch, source, schema, report, fids, properties)
+                writer.write(prepared)
+                acc.add(
+                    prepared.geometries, [v for name in time_fields for v in prepared.columns[name]]
                 )
-                kept_fids = source_fids[keep] if source_fids is not None else None
-                writer.write(
-                    FeatureBatch(
-                        fids=fids.assign(kept_fids, len(geoms)), geometries=geoms, columns=columns
-                    )
-                )
-                acc.add(geoms, [v for name in time_fields for v in columns[name]])
-                report.features_read += len(keep)
-                report.features_stored += len(geoms)
-                bar.update(len(keep))
+                bar.update(batch.num_rows)
             bar.close()
             report.bbox, report.geometry_type = acc.bbox, acc.geometry_type
+            kept_before = previous.feature_count if options.append and previous else 0
             writer.commit(
                 CollectionInfo(
                     id=options.collection_id,
                     **_description(options, previous),
                     geometry_type=acc.geometry_type,
-                    properties=schema.properties,
+                    properties=properties,
                     bbox=acc.bbox,
                     temporal=schema.temporal,
                     temporal_extent=acc.temporal_extent(),
                     source_crs=report.source_crs,
                     source_file=path.name,
-                    feature_count=report.features_stored,
+                    feature_count=kept_before + report.features_stored,
                     has_null_geometry=acc.any_missing,
                     updated=datetime.now(UTC),
                 )

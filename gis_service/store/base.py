@@ -55,6 +55,9 @@ class FeatureBatch:
 class CollectionWriter(ABC):
     """Writes a new generation of one collection; nothing is visible before `commit`."""
 
+    #: The smallest feature id not yet taken (above the kept rows when appending).
+    next_fid: int = 1
+
     @abstractmethod
     def write(self, batch: FeatureBatch) -> None: ...
 
@@ -100,15 +103,21 @@ class Store(ABC):
         """Raises FeatureNotFound."""
 
     def replace_collection(
-        self, *, collection_id: str, properties: list[PropertyDef]
+        self, *, collection_id: str, properties: list[PropertyDef], keep_existing: bool = False
     ) -> CollectionWriter:
-        """Start writing a collection (new or replacing); see CollectionWriter."""
+        """Start writing a collection (new or replacing); see CollectionWriter.
+
+        With `keep_existing` the new generation starts as a copy of the current one (an
+        append); `properties` must then be the collection's own.
+        """
         if not valid_collection_id(collection_id):
             raise IngestError(f"collection id {collection_id!r} is not allowed")
-        return self._writer(collection_id, properties)
+        return self._writer(collection_id, properties, keep_existing)
 
     @abstractmethod
-    def _writer(self, collection_id: str, properties: list[PropertyDef]) -> CollectionWriter: ...
+    def _writer(
+        self, collection_id: str, properties: list[PropertyDef], keep_existing: bool
+    ) -> CollectionWriter: ...
 
     @abstractmethod
     def delete_collection(self, *, collection_id: str) -> None: ...

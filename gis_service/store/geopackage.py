@@ -8,6 +8,7 @@ keeps read-only connections and reopens a file when its inode changes.
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import threading
 import uuid
@@ -130,7 +131,11 @@ class GeoPackageStore(Store):
         return GpkgRows(conn, opened.info, opened.layout).by_id(fid, collection.id)
 
     # -- writing ---------------------------------------------------------------------
-    def _writer(self, collection_id: str, properties: list[PropertyDef]) -> CollectionWriter:
+    def _writer(
+        self, collection_id: str, properties: list[PropertyDef], keep_existing: bool
+    ) -> CollectionWriter:
+        if keep_existing:
+            return _GpkgWriter.appending(self, collection_id, properties)
         return _GpkgWriter(self, collection_id, properties)
 
     def delete_collection(self, *, collection_id: str) -> None:
@@ -157,26 +162,46 @@ def _read_metadata(conn: sqlite3.Connection, key: tuple[int, int]) -> _Opened:
 
 
 class _GpkgWriter(CollectionWriter):
-    def __init__(self, store: GeoPackageStore, collection_id: str, properties: list[PropertyDef]):
+    def __init__(
+        self,
+        store: GeoPackageStore,
+        collection_id: str,
+        properties: list[PropertyDef],
+        copy_of: Path | None = None,
+    ):
         self.final = store.path(collection_id)
         self.tmp = store.folder / f".{collection_id}.{uuid.uuid4().hex}.tmp"
         self.properties = properties
-        self.layout = Layout.for_properties(collection_id, properties)
+        if copy_of is not None:
+            shutil.copyfile(copy_of, self.tmp)  # the current generation is never edited
         self.conn = sqlite3.connect(self.tmp)
         self.conn.execute("PRAGMA journal_mode = OFF")
         self.conn.execute("PRAGMA cache_size = -262144")  # 256 MiB: R-tree inserts stay in memory
         self.conn.execute("PRAGMA synchronous = OFF")
         gpkg_format.register_functions(self.conn)
-        gpkg_format.create_core(self.conn)
-        gpkg_format.create_feature_table(
-            self.conn,
-            table=self.layout.table,
-            fid=self.layout.fid,
-            geom=self.layout.geom,
-            geometry_type="GEOMETRY",
-            columns=[(p.name, SQL_TYPES[p.type]) for p in properties],
-        )
-        gpkg_format.create_rtree_table(self.conn, table=self.layout.table, geom=self.layout.geom)
+        if copy_of is not None:
+            self.layout = _read_metadata(self.conn, (0, 0)).layout
+            gpkg_format.drop_rtree_triggers(
+                self.conn, table=self.layout.table, geom=self.layout.geom
+            )
+            (top,) = self.conn.execute(
+                f"SELECT max({quote(self.layout.fid)}) FROM {quote(self.layout.table)}"
+            ).fetchone()
+            self.next_fid = (top or 0) + 1
+        else:
+            self.layout = Layout.for_properties(collection_id, properties)
+            gpkg_format.create_core(self.conn)
+            gpkg_format.create_feature_table(
+                self.conn,
+                table=self.layout.table,
+                fid=self.layout.fid,
+                geom=self.layout.geom,
+                geometry_type="GEOMETRY",
+                columns=[(p.name, SQL_TYPES[p.type]) for p in properties],
+            )
+            gpkg_format.create_rtree_table(
+                self.conn, table=self.layout.table, geom=self.layout.geom
+            )
         names = [self.layout.fid, self.layout.geom] + [p.name for p in properties]
         marks = ", ".join("?" * len(names))
         self.has_z = False
@@ -184,6 +209,13 @@ class _GpkgWriter(CollectionWriter):
             f"INSERT INTO {quote(self.layout.table)} ({', '.join(map(quote, names))})"
             f" VALUES ({marks})"
         )
+
+    @classmethod
+    def appending(
+        cls, store: GeoPackageStore, collection_id: str, properties: list[PropertyDef]
+    ) -> _GpkgWriter:
+        store.get_collection(collection_id)  # raises CollectionNotFound
+        return cls(store, collection_id, properties, copy_of=store.path(collection_id))
 
     def write(self, batch: FeatureBatch) -> None:
         fids = batch.fids.tolist()
@@ -216,7 +248,8 @@ class _GpkgWriter(CollectionWriter):
         )
         if info.has_null_geometry:
             conn.execute(
-                f"CREATE INDEX {quote(layout.table + '_null_geometry')} ON {quote(layout.table)}"
+                f"CREATE INDEX IF NOT EXISTS {quote(layout.table + '_null_geometry')}"
+                f" ON {quote(layout.table)}"
                 f" ({quote(layout.fid)}) WHERE {quote(layout.geom)} IS NULL"
             )
         gpkg_format.create_rtree_triggers(

@@ -219,6 +219,15 @@ def create_rtree_table(conn: sqlite3.Connection, *, table: str, geom: str) -> st
     return rtree
 
 
+_TRIGGER_SUFFIXES = ("insert", "update1", "update2", "update3", "update4", "delete")
+
+
+def drop_rtree_triggers(conn: sqlite3.Connection, *, table: str, geom: str) -> None:
+    """Bulk appends fill the R-tree themselves; the triggers come back at commit."""
+    for suffix in _TRIGGER_SUFFIXES:
+        conn.execute(f"DROP TRIGGER IF EXISTS {quote(f'rtree_{table}_{geom}_{suffix}')}")
+
+
 def create_rtree_triggers(conn: sqlite3.Connection, *, table: str, fid: str, geom: str) -> None:
     """The standard triggers that keep the R-tree current under later edits (QGIS, GDAL)."""
     name = f"rtree_{table}_{geom}"

@@ -187,8 +187,17 @@ class PostgisStore(Store):
     def get_feature(self, *, collection: CollectionInfo, fid: int) -> Feature:
         return self._read(collection.id, lambda rows, _info: rows.by_id(fid, collection.id))
 
-    def _writer(self, collection_id: str, properties: list[PropertyDef]) -> CollectionWriter:
-        return _PgWriter(self, collection_id, properties)
+    def _writer(
+        self, collection_id: str, properties: list[PropertyDef], keep_existing: bool
+    ) -> CollectionWriter:
+        writer = _PgWriter(self, collection_id, properties)
+        if keep_existing:
+            try:
+                writer.copy_current()
+            except BaseException:
+                writer.abort()
+                raise
+        return writer
 
     def delete_collection(self, *, collection_id: str) -> None:
         with self.pool.connection() as conn, conn.transaction():
@@ -224,6 +233,13 @@ class _PgWriter(CollectionWriter):
         )
         names = ", ".join(['"fid"', '"geom"'] + [quote(_column(i)) for i in range(len(properties))])
         self.copy_sql = f"COPY {self.table} ({names}) FROM STDIN"
+
+    def copy_current(self) -> None:
+        """Start from the current generation's rows (same positional columns)."""
+        old, _info = self.store._lookup(self.conn, self.collection_id)
+        self.conn.execute(f"INSERT INTO {self.table} SELECT * FROM {old}")
+        (top,) = self.conn.execute(f'SELECT max("fid") FROM {self.table}').fetchone()
+        self.next_fid = (top or 0) + 1
 
     def write(self, batch: FeatureBatch) -> None:
         geoms = shapely.set_srid(batch.geometries, 4326)
