@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from . import __version__
-from .api import access, collections, entities, items, landing, uploads
+from .api import access, audit, collections, entities, items, landing, uploads
 from .api.html.render import STATIC, make_environment
 from .api.problems import add_exception_handlers
 from .settings import Settings
@@ -27,9 +27,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Threads beyond what the store can use only fight over the GIL (SQLite calls back
         # into Python per row): size the request thread pool to the store.
         to_thread.current_default_thread_limiter().total_tokens = store.concurrency
+        app.state.audit = audit.AuditLog(store)
         try:
             yield
         finally:
+            app.state.audit.flush()
             app.state.store.close()
 
     app = FastAPI(
@@ -50,6 +52,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(access.router)
     app.include_router(entities.router)
     app.include_router(uploads.router)
+    app.include_router(audit.router)
+    app.add_middleware(audit.AuditMiddleware)
     app.mount(
         "/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger"
     )

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..domain.access import AccessPolicy, Grant, Principal, Visibility, can_administer
 from ..errors import Forbidden, InvalidParameter
 from ..store.base import Store
+from .audit import note
 from .bodies import parse_model
 from .deps import PrincipalDep, ResolvedDep, StoreDep, call_store
 from .encoding import dumps
@@ -68,4 +69,5 @@ async def put_access(
     )
     policy.entities.pop(policy.owner or "", None)  # the owner needs no grant
     await call_store(store, _store_policy, store, resolved.info.id, policy)
+    note(request, resolved.info.id, "access", 0)
     return Response(_document(policy), media_type=JSON)

@@ -9,6 +9,7 @@ from fastapi.responses import Response
 
 from ..domain.access import AccessPolicy
 from ..domain.collection import CollectionInfo
+from .audit import note
 from .deps import PrincipalDep, ResolvedDep, SettingsDep, StoreDep, visible_collections
 from .encoding import dumps
 from .html.render import render
@@ -80,6 +81,7 @@ async def collection(request: Request, resolved: ResolvedDep, settings: Settings
     reject_unknown(request, BASE_PARAMS)
     html = fmt is Format.HTML
     info = resolved.info
+    note(request, info.id, "metadata", 0)
     body = collection_document(base_url(request, settings), info, resolved.policy, html=html)
     if html:
         return render(request, "collection.html", doc=body, info=info)

@@ -65,7 +65,9 @@ def _authenticate(store: Store, authorization: str | None) -> Principal:
 
 async def get_principal(request: Request, store: StoreDep) -> Principal:
     """Who is asking; no key at all is anonymous, a bad key is a 401."""
-    return await call_store(store, _authenticate, store, request.headers.get("authorization"))
+    principal = await call_store(store, _authenticate, store, request.headers.get("authorization"))
+    request.state.principal = principal  # for the audit record
+    return principal
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

@@ -21,6 +21,7 @@ from ..domain.query import (
 from ..errors import FeatureNotFound, InvalidParameter
 from ..settings import Settings
 from ..store.base import FeaturePage
+from .audit import note
 from .deps import CollectionDep, SettingsDep, StoreDep, call_store
 from .encoding import dumps, feature_dict, geometry_fragments
 from .html.render import render
@@ -108,6 +109,7 @@ async def items(
     fmt = negotiate(request)
     query = parse_query(request, info, settings)
     page = await call_store(store, store.query_features, collection=info, query=query)
+    note(request, info.id, "items", len(page.features))
     url = f"{base_url(request, settings)}/collections/{info.id}/items"
     params = {k: v for k, v in request.query_params.items() if k != "f"}
     html = fmt is Format.HTML
@@ -139,6 +141,7 @@ async def item(
     except ValueError:
         raise FeatureNotFound(info.id, featureId) from None
     feature = await call_store(store, store.get_feature, collection=info, fid=fid)
+    note(request, info.id, "item", 1)
     base = base_url(request, settings)
     collection_url = f"{base}/collections/{info.id}"
     html = fmt is Format.HTML

@@ -34,6 +34,7 @@ from ..ingest import IngestOptions, IngestReport, import_file
 from ..ingest.safety import check_content, check_text, safe_filename
 from ..settings import Settings
 from ..store.base import Store
+from .audit import note
 from .bodies import parse_model
 from .collections import collection_document
 from .deps import PrincipalDep, Resolved, ResolvedDep, SettingsDep, StoreDep, call_store
@@ -185,6 +186,7 @@ async def create_collection(
     finally:
         await upload.close()
         shutil.rmtree(folder, ignore_errors=True)
+    note(request, form.id, "create", report.features_stored)
     info = await call_store(store, store.get_collection, form.id)
     base = base_url(request, settings)
     body = {
@@ -223,6 +225,7 @@ async def _new_data(
     finally:
         await upload.close()
         shutil.rmtree(folder, ignore_errors=True)
+    note(request, resolved.info.id, "append" if append else "replace", report.features_stored)
     info = await call_store(store, store.get_collection, resolved.info.id)
     body = {
         "collection": collection_document(

@@ -22,7 +22,22 @@ DDL = [
     " entity TEXT NOT NULL REFERENCES {p}entities(id), role TEXT NOT NULL,"
     " secret_hash TEXT NOT NULL, created TEXT NOT NULL, revoked TEXT)",
     "CREATE TABLE IF NOT EXISTS {p}access (collection TEXT PRIMARY KEY, policy TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS {p}audit (time TEXT NOT NULL, request_id TEXT NOT NULL,"
+    " key_id TEXT, entity TEXT, collection TEXT NOT NULL, operation TEXT NOT NULL,"
+    " features INTEGER NOT NULL, status INTEGER NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS audit_by_collection ON {p}audit (collection, time)",
 ]
+
+AUDIT_COLUMNS = (
+    "time",
+    "request_id",
+    "key_id",
+    "entity",
+    "collection",
+    "operation",
+    "features",
+    "status",
+)
 
 
 @dataclass(frozen=True)
@@ -33,6 +48,20 @@ class KeyRecord:
     secret_hash: str
     created: str
     revoked: str | None
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """One read or write of a collection: who, what, how many features, when."""
+
+    time: str
+    request_id: str
+    key_id: str | None
+    entity: str | None
+    collection: str
+    operation: str
+    features: int
+    status: int
 
 
 def _now() -> str:
@@ -136,6 +165,61 @@ class Catalog:
         """Every explicit policy, for listing many collections with one statement."""
         rows = self._all("SELECT collection, policy FROM {p}access")
         return {r[0]: AccessPolicy.model_validate_json(r[1]) for r in rows}
+
+    # -- audit -----------------------------------------------------------------------------
+    def record(self, events: list[AuditEvent]) -> None:
+        if not events:
+            return
+        marks = ", ".join("?" * len(AUDIT_COLUMNS))
+        sql = self._sql(f"INSERT INTO {{p}}audit ({', '.join(AUDIT_COLUMNS)}) VALUES ({marks})")
+        with self._connect() as conn:
+            cursor = conn.cursor()
+            cursor.executemany(sql, [tuple(getattr(e, c) for c in AUDIT_COLUMNS) for e in events])
+
+    def audit(
+        self, collections: list[str], *, since: str | None, until: str | None, limit: int
+    ) -> list[AuditEvent]:
+        """Newest first, for the given collections."""
+        if not collections:
+            return []
+        where, params = self._audit_where(collections, since, until)
+        rows = self._all(
+            f"SELECT {', '.join(AUDIT_COLUMNS)} FROM {{p}}audit WHERE {where}"
+            " ORDER BY time DESC LIMIT ?",
+            (*params, limit),
+        )
+        return [AuditEvent(*r) for r in rows]
+
+    def usage(
+        self, collections: list[str], *, since: str | None, until: str | None
+    ) -> list[tuple[str, str, str | None, int, int]]:
+        """(day, collection, consuming entity, requests, features) for the collections."""
+        if not collections:
+            return []
+        where, params = self._audit_where(collections, since, until)
+        return [
+            tuple(r)
+            for r in self._all(
+                "SELECT substr(time, 1, 10) AS day, collection, entity, count(*), sum(features)"
+                f" FROM {{p}}audit WHERE {where} GROUP BY substr(time, 1, 10), collection, entity"
+                " ORDER BY day, collection, entity",
+                params,
+            )
+        ]
+
+    @staticmethod
+    def _audit_where(
+        collections: list[str], since: str | None, until: str | None
+    ) -> tuple[str, tuple]:
+        where = f"collection IN ({', '.join('?' * len(collections))})"
+        params: list[Any] = list(collections)
+        if since:
+            where += " AND time >= ?"
+            params.append(since)
+        if until:
+            where += " AND time < ?"
+            params.append(until)
+        return where, tuple(params)
 
     def forget_access(self, collection_id: str) -> None:
         self._do("DELETE FROM {p}access WHERE collection = ?", (collection_id,))

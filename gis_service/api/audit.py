@@ -1,0 +1,171 @@
+"""Every read and write of a collection is recorded; owners' admins read the record.
+
+Handlers say what happened (`note`); one ASGI middleware adds who, when, the request id
+and the status once the answer is sent, and events are written in batches so that a read
+does not pay for a write of its own.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ..domain.access import Principal, Role
+from ..domain.query import parse_datetime, parse_limit
+from ..errors import Forbidden, Unauthorized
+from ..store.base import Store
+from ..store.catalog import AuditEvent
+from .deps import PrincipalDep, StoreDep, call_store
+from .encoding import dumps
+from .links import JSON
+from .negotiation import reject_unknown
+
+router = APIRouter(tags=["Sharing"])
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def note(request: Request, collection: str, operation: str, features: int) -> None:
+    request.state.audit = (collection, operation, features)
+
+
+class AuditLog:
+    """A per-process buffer of events, flushed every `batch` events or `seconds`."""
+
+    def __init__(self, store: Store, batch: int = 200, seconds: float = 1.0) -> None:
+        self.store, self.batch, self.seconds = store, batch, seconds
+        self.buffer: list[AuditEvent] = []
+        self.flushed = time.monotonic()
+
+    def add(self, event: AuditEvent) -> None:
+        self.buffer.append(event)
+        if len(self.buffer) >= self.batch or time.monotonic() - self.flushed > self.seconds:
+            self.flush()
+
+    def flush(self) -> None:
+        events, self.buffer = self.buffer, []
+        self.flushed = time.monotonic()
+        self.store.catalog.record(events)
+
+
+class AuditMiddleware:
+    """Gives each request an id (X-Request-Id) and records the audit note it left."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
+        request_id = given if REQUEST_ID.match(given) else uuid.uuid4().hex
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            noted = state.get("audit")
+            if noted is not None:
+                principal: Principal = state.get("principal") or Principal()
+                collection, operation, features = noted
+                log: AuditLog = scope["app"].state.audit
+                log.add(
+                    AuditEvent(
+                        time=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                        request_id=request_id,
+                        key_id=principal.key_id,
+                        entity=principal.entity,
+                        collection=collection,
+                        operation=operation,
+                        features=features,
+                        status=status,
+                    )
+                )
+
+
+# -- reading the record -----------------------------------------------------------------
+
+
+def _owned(store: Store, principal: Principal, collection: str | None) -> list[str]:
+    if principal.entity is None:
+        raise Unauthorized("the audit record needs an API key")
+    if principal.role is not Role.ADMIN:
+        raise Forbidden("only an entity's admins read the audit record")
+    owned = sorted(
+        cid
+        for cid, policy in store.catalog.access_map().items()
+        if policy.owner == principal.entity
+    )
+    return [c for c in owned if c == collection] if collection else owned
+
+
+def _window(request: Request) -> tuple[str | None, str | None]:
+    interval = parse_datetime(request.query_params.get("datetime"))
+    if interval is None:
+        return None, None
+    fmt = "%Y-%m-%dT%H:%M:%S.%fZ"
+    return (
+        interval.start.strftime(fmt) if interval.start else None,
+        interval.end.strftime(fmt) if interval.end else None,
+    )
+
+
+def _read(store: Store, principal: Principal, request: Request) -> dict[str, Any]:
+    qp = request.query_params
+    collections = _owned(store, principal, qp.get("collection"))
+    since, until = _window(request)
+    limit = parse_limit(qp.get("limit"), 100, 10_000)
+    store_flush(request)
+    events = store.catalog.audit(collections, since=since, until=until, limit=limit)
+    return {"events": [e.__dict__ for e in events]}
+
+
+def store_flush(request: Request) -> None:
+    """Reads of the record see everything recorded so far in this process."""
+    request.app.state.audit.flush()
+
+
+@router.get("/audit", summary="Who read or changed your entity's collections")
+async def audit(request: Request, principal: PrincipalDep, store: StoreDep) -> Response:
+    reject_unknown(request, frozenset({"collection", "datetime", "limit"}))
+    return Response(
+        dumps(await call_store(store, _read, store, principal, request)), media_type=JSON
+    )
+
+
+def _usage(store: Store, principal: Principal, request: Request) -> dict[str, Any]:
+    collections = _owned(store, principal, request.query_params.get("collection"))
+    since, until = _window(request)
+    store_flush(request)
+    rows = store.catalog.usage(collections, since=since, until=until)
+    return {
+        "usage": [
+            {"day": d, "collection": c, "entity": e, "requests": n, "features": f}
+            for d, c, e, n, f in rows
+        ]
+    }
+
+
+@router.get("/audit/usage", summary="Data exchanges per collection, entity and day")
+async def usage(request: Request, principal: PrincipalDep, store: StoreDep) -> Response:
+    reject_unknown(request, frozenset({"collection", "datetime"}))
+    return Response(
+        dumps(await call_store(store, _usage, store, principal, request)), media_type=JSON
+    )
