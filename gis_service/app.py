@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from . import __version__
-from .api import access, audit, collections, entities, items, landing, uploads
+from .api import access, audit, collections, entities, items, jobs, landing, uploads
 from .api.html.render import STATIC, make_environment
 from .api.problems import add_exception_handlers
 from .settings import Settings
@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(entities.router)
     app.include_router(uploads.router)
     app.include_router(audit.router)
+    app.include_router(jobs.router)
     app.add_middleware(audit.AuditMiddleware)
     app.mount(
         "/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger"

@@ -30,6 +30,9 @@ class Settings(BaseSettings):
         None, description="Public URL prefix for links; by default taken from the request."
     )
     upload_max_bytes: int = Field(512 * 1024**2, ge=1, description="Largest upload accepted.")
+    upload_sync_max_bytes: int = Field(
+        32 * 1024**2, ge=0, description="Larger uploads are imported as background jobs (202)."
+    )
     upload_max_expanded_bytes: int = Field(
         4 * 1024**3, ge=1, description="Largest total an uploaded archive may expand to."
     )

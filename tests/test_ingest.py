@@ -343,7 +343,7 @@ def assert_no_leftovers(settings: Settings, kept: set[str]) -> None:
             catalog = conn.execute(
                 f'SELECT table_name FROM "{settings.postgis_schema}".collections'
             ).fetchall()
-        service_tables = {"collections", "entities", "api_keys", "access", "audit"}
+        service_tables = {"collections", "entities", "api_keys", "access", "audit", "jobs"}
         assert {t for (t,) in tables} == service_tables | {t for (t,) in catalog}
         assert len(catalog) == len(kept)
     else:

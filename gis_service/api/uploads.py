@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,7 @@ from .bodies import parse_model
 from .collections import collection_document
 from .deps import PrincipalDep, Resolved, ResolvedDep, SettingsDep, StoreDep, call_store
 from .encoding import dumps
+from .jobs import Progress, job_document, start_job
 from .links import JSON, base_url
 
 router = APIRouter(tags=["Sharing"])
@@ -154,21 +156,72 @@ def report_document(report: IngestReport) -> dict[str, Any]:
     }
 
 
+def _absent(store: Store, collection_id: str) -> None:
+    try:
+        store.get_collection(collection_id)
+    except CollectionNotFound:
+        return
+    raise Conflict(f"collection {collection_id!r} exists already")
+
+
 def _publish(
     store: Store, path: Path, options: IngestOptions, policy: AccessPolicy
 ) -> IngestReport:
-    try:
-        store.get_collection(options.collection_id)
-    except CollectionNotFound:
-        pass
-    else:
-        raise Conflict(f"collection {options.collection_id!r} exists already")
+    _absent(store, options.collection_id)  # again: another upload may have won meanwhile
     store.catalog.set_access(options.collection_id, policy)  # before the data is visible
     try:
         return import_file(store, path, options)
     except BaseException:
         store.catalog.forget_access(options.collection_id)
         raise
+
+
+async def _ingest(
+    request: Request,
+    store: Store,
+    settings: Settings,
+    upload: UploadFile,
+    *,
+    entity: str,
+    collection: str,
+    operation: str,
+    run: Callable[[Path, Progress | None], IngestReport],
+) -> Response | IngestReport:
+    """Save the upload, then import it now, or as a job (202) when it is large."""
+    folder = Path(tempfile.mkdtemp(prefix="gis-upload-"))
+    handed_off = False
+    try:
+        path = await run_in_threadpool(save_upload, upload, folder, settings)
+        if path.stat().st_size <= settings.upload_sync_max_bytes:
+            return await run_in_threadpool(run, path, None)
+        job = await run_in_threadpool(
+            start_job,
+            store,
+            entity=entity,
+            collection=collection,
+            operation=operation,
+            work=lambda progress: run(path, progress),
+            report_json=report_document,
+            cleanup=lambda: shutil.rmtree(folder, ignore_errors=True),
+        )
+        handed_off = True
+        note(request, collection, f"{operation}-job", 0)
+        base = base_url(request, settings)
+        return Response(
+            dumps(job_document(base, job)),
+            status_code=202,
+            media_type=JSON,
+            headers={"Location": f"{base}/jobs/{job.id}"},
+        )
+    finally:
+        await upload.close()
+        if not handed_off:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _with_progress(options: IngestOptions, progress: Progress | None) -> IngestOptions:
+    options.on_progress = progress
+    return options
 
 
 @router.post("/collections", status_code=201, summary="Publish a new collection from a file")
@@ -178,20 +231,28 @@ async def create_collection(
     require_editor(principal)
     fields, upload = await read_form(request, settings)
     form = parse_model(UploadForm, fields)
-    folder = Path(tempfile.mkdtemp(prefix="gis-upload-"))
-    try:
-        path = await run_in_threadpool(save_upload, upload, folder, settings)
-        policy = AccessPolicy(owner=principal.entity, visibility=form.visibility)
-        report = await run_in_threadpool(_publish, store, path, _options(form), policy)
-    finally:
-        await upload.close()
-        shutil.rmtree(folder, ignore_errors=True)
-    note(request, form.id, "create", report.features_stored)
+    policy = AccessPolicy(owner=principal.entity, visibility=form.visibility)
+    await call_store(store, _absent, store, form.id)
+    outcome = await _ingest(
+        request,
+        store,
+        settings,
+        upload,
+        entity=principal.entity or "",
+        collection=form.id,
+        operation="create",
+        run=lambda path, progress: _publish(
+            store, path, _with_progress(_options(form), progress), policy
+        ),
+    )
+    if isinstance(outcome, Response):
+        return outcome
+    note(request, form.id, "create", outcome.features_stored)
     info = await call_store(store, store.get_collection, form.id)
     base = base_url(request, settings)
     body = {
         "collection": collection_document(base, info, policy, html=False),
-        "report": report_document(report),
+        "report": report_document(outcome),
     }
     return Response(
         dumps(body),
@@ -218,20 +279,26 @@ async def _new_data(
     form = parse_model(DataForm, fields)
     options = _options(UploadForm(id=resolved.info.id, layer=form.layer, temporal=form.temporal))
     options.append = append
-    folder = Path(tempfile.mkdtemp(prefix="gis-upload-"))
-    try:
-        path = await run_in_threadpool(save_upload, upload, folder, settings)
-        report = await run_in_threadpool(import_file, store, path, options)
-    finally:
-        await upload.close()
-        shutil.rmtree(folder, ignore_errors=True)
-    note(request, resolved.info.id, "append" if append else "replace", report.features_stored)
+    operation = "append" if append else "replace"
+    outcome = await _ingest(
+        request,
+        store,
+        settings,
+        upload,
+        entity=principal.entity,
+        collection=resolved.info.id,
+        operation=operation,
+        run=lambda path, progress: import_file(store, path, _with_progress(options, progress)),
+    )
+    if isinstance(outcome, Response):
+        return outcome
+    note(request, resolved.info.id, operation, outcome.features_stored)
     info = await call_store(store, store.get_collection, resolved.info.id)
     body = {
         "collection": collection_document(
             base_url(request, settings), info, resolved.policy, html=False
         ),
-        "report": report_document(report),
+        "report": report_document(outcome),
     }
     return Response(dumps(body), media_type=JSON)
 

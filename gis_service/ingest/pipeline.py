@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from datetime import time as dt_time
@@ -49,6 +50,7 @@ class IngestOptions:
     temporal: tuple[str, str | None] | None = None
     progress: bool = False
     append: bool = False
+    on_progress: Callable[[int, int | None], None] | None = None  # (done, total)
 
 
 @dataclass
@@ -366,6 +368,8 @@ def import_file(store: Store, path: Path, options: IngestOptions) -> IngestRepor
                     prepared.geometries, [v for name in time_fields for v in prepared.columns[name]]
                 )
                 bar.update(batch.num_rows)
+                if options.on_progress is not None:
+                    options.on_progress(report.features_read, source.total)
             bar.close()
             report.bbox, report.geometry_type = acc.bbox, acc.geometry_type
             kept_before = previous.feature_count if options.append and previous else 0

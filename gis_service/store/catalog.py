@@ -26,7 +26,24 @@ DDL = [
     " key_id TEXT, entity TEXT, collection TEXT NOT NULL, operation TEXT NOT NULL,"
     " features INTEGER NOT NULL, status INTEGER NOT NULL)",
     "CREATE INDEX IF NOT EXISTS audit_by_collection ON {p}audit (collection, time)",
+    "CREATE TABLE IF NOT EXISTS {p}jobs (id TEXT PRIMARY KEY, entity TEXT NOT NULL,"
+    " collection TEXT NOT NULL, operation TEXT NOT NULL, state TEXT NOT NULL,"
+    " done INTEGER NOT NULL, total INTEGER, report TEXT, error TEXT, created TEXT NOT NULL,"
+    " updated TEXT NOT NULL)",
 ]
+JOB_COLUMNS = (
+    "id",
+    "entity",
+    "collection",
+    "operation",
+    "state",
+    "done",
+    "total",
+    "report",
+    "error",
+    "created",
+    "updated",
+)
 
 AUDIT_COLUMNS = (
     "time",
@@ -62,6 +79,23 @@ class AuditEvent:
     operation: str
     features: int
     status: int
+
+
+@dataclass(frozen=True)
+class Job:
+    """A background import: its state, progress (features done) and final report."""
+
+    id: str
+    entity: str
+    collection: str
+    operation: str
+    state: str  # queued, running, done, failed
+    done: int
+    total: int | None
+    report: str | None  # JSON
+    error: str | None
+    created: str
+    updated: str
 
 
 def _now() -> str:
@@ -220,6 +254,25 @@ class Catalog:
             where += " AND time < ?"
             params.append(until)
         return where, tuple(params)
+
+    # -- jobs ------------------------------------------------------------------------------
+    def add_job(self, job: Job) -> None:
+        marks = ", ".join("?" * len(JOB_COLUMNS))
+        self._do(
+            f"INSERT INTO {{p}}jobs VALUES ({marks})", tuple(getattr(job, c) for c in JOB_COLUMNS)
+        )
+
+    def update_job(self, job_id: str, **changes: Any) -> None:
+        changes["updated"] = _now()
+        names = [c for c in changes if c in JOB_COLUMNS]
+        sets = ", ".join(f"{name} = ?" for name in names)
+        self._do(
+            f"UPDATE {{p}}jobs SET {sets} WHERE id = ?", (*[changes[n] for n in names], job_id)
+        )
+
+    def get_job(self, job_id: str) -> Job | None:
+        rows = self._all(f"SELECT {', '.join(JOB_COLUMNS)} FROM {{p}}jobs WHERE id = ?", (job_id,))
+        return Job(*rows[0]) if rows else None
 
     def forget_access(self, collection_id: str) -> None:
         self._do("DELETE FROM {p}access WHERE collection = ?", (collection_id,))
