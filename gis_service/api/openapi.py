@@ -12,7 +12,12 @@ from typing import Any
 from .. import __version__
 from ..domain.collection import CollectionInfo, PropertyType, equality_parameters
 from ..settings import Settings
-from .openapi_sharing import SECURITY_SCHEMES, sharing_parameters, sharing_paths
+from .openapi_sharing import (
+    SECURITY_SCHEMES,
+    new_collection_operation,
+    sharing_parameters,
+    sharing_paths,
+)
 
 _JSON_TYPES: dict[PropertyType, dict[str, str]] = {
     PropertyType.STRING: {"type": "string"},
@@ -225,6 +230,7 @@ def build_openapi(base: str, settings: Settings, infos: list[CollectionInfo]) ->
         ),
     }
     paths.update(sharing_paths())
+    paths["/collections"]["post"] = new_collection_operation()
     for info in infos:
         paths.update(_collection_paths(info))
     return {

@@ -58,6 +58,66 @@ def _body(schema: dict[str, Any]) -> dict[str, Any]:
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
 
 
+UPLOAD_FIELDS: dict[str, Any] = {
+    "file": {
+        "type": "string",
+        "format": "binary",
+        "description": "GeoJSON, GeoPackage, zipped Shapefile, CSV, KML/KMZ, FlatGeobuf "
+        "or GeoParquet; the name's suffix says which.",
+    },
+    "layer": {"type": "string", "description": "Layer of a multi-layer file."},
+    "temporal": {"type": "string", "description": "FIELD or START,END for datetime queries."},
+}
+NEW_COLLECTION_FIELDS: dict[str, Any] = {
+    "id": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"},
+    **{
+        name: {"type": "string"}
+        for name in ("title", "title_ar", "description", "license", "attribution")
+    },
+    "keywords": {"type": "string", "description": "Comma-separated."},
+    "visibility": {
+        "type": "string",
+        "enum": ["private", "entities", "authenticated", "public"],
+        "default": "private",
+    },
+    **UPLOAD_FIELDS,
+}
+
+
+def _form(fields: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {"type": "object", "required": required, "properties": fields}
+                }
+            },
+        }
+    }
+
+
+def _accepted(op: dict[str, Any]) -> dict[str, Any]:
+    op["responses"]["202"] = {"description": "A large file: imported as a job (see Location)."}
+    op["responses"]["409"] = _problem("The collection exists already.")
+    op["responses"]["413"] = _problem("The upload is larger than allowed.")
+    return op
+
+
+def _audit_params() -> list[dict[str, Any]]:
+    return [
+        {
+            "name": n,
+            "in": "query",
+            "required": False,
+            "schema": s,
+            "style": "form",
+            "explode": False,
+        }
+        for n, s in (("collection", {"type": "string"}), ("datetime", {"type": "string"}))
+    ]
+
+
 def sharing_paths() -> dict[str, Any]:
     key_body = {
         "type": "object",
@@ -65,7 +125,36 @@ def sharing_paths() -> dict[str, Any]:
         "additionalProperties": False,
         "properties": {"role": {"type": "string", "enum": ["admin", "editor", "viewer"]}},
     }
+    audit = _op("audit", "Reads and writes of your entity's collections (its admins).", "200", [])
+    audit["parameters"] = [*_audit_params(), {"$ref": "#/components/parameters/limit"}]
+    usage = _op("usage", "Data exchanges per collection, consuming entity and day.", "200", [])
+    usage["parameters"] = _audit_params()
     return {
+        "/collections/{collectionId}/data": {
+            "put": _accepted(
+                _op(
+                    "replaceData",
+                    "Replace the data (a new generation).",
+                    "200",
+                    ["collectionId"],
+                    **_form(UPLOAD_FIELDS, ["file"]),
+                )
+            ),
+            "post": _accepted(
+                _op(
+                    "appendData",
+                    "Append features (a new generation).",
+                    "200",
+                    ["collectionId"],
+                    **_form(UPLOAD_FIELDS, ["file"]),
+                )
+            ),
+        },
+        "/audit": {"get": audit},
+        "/audit/usage": {"get": usage},
+        "/jobs/{jobId}": {
+            "get": _op("job", "A background import's state and report.", "200", ["jobId"])
+        },
         "/collections/{collectionId}/access": {
             "get": _op(
                 "getAccess",
@@ -111,6 +200,7 @@ def sharing_parameters() -> dict[str, Any]:
         }
 
     return {
+        "jobId": path("jobId", "The job's id."),
         "entityId": path("entityId", "The entity's id."),
         "keyId": path("keyId", "The key's id (the part after gis_)."),
     }
@@ -123,3 +213,15 @@ SECURITY_SCHEMES = {
         "description": "An API key: `Authorization: Bearer gis_...`.",
     }
 }
+
+
+def new_collection_operation() -> dict[str, Any]:
+    return _accepted(
+        _op(
+            "createCollection",
+            "Publish a new collection from a file (editors and admins; owned by their entity).",
+            "201",
+            [],
+            **_form(NEW_COLLECTION_FIELDS, ["id", "file"]),
+        )
+    )
