@@ -81,6 +81,9 @@ def import_command(
     title: Annotated[str | None, typer.Option(help="Human-readable title.")] = None,
     description: Annotated[str | None, typer.Option(help="Description.")] = None,
     layer: Annotated[str | None, typer.Option(help="Layer of a multi-layer source.")] = None,
+    encoding: Annotated[
+        str | None, typer.Option(help="Text encoding when the file does not say (e.g. cp1256).")
+    ] = None,
     temporal: Annotated[
         str | None, typer.Option(help="FIELD or START,END: the properties datetime queries use.")
     ] = None,
@@ -121,6 +124,7 @@ def import_command(
                 title=title,
                 description=description,
                 layer=layer,
+                encoding=encoding,
                 temporal=temporal_fields,
                 progress=sys.stderr.isatty(),
             ),

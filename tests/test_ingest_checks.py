@@ -92,3 +92,61 @@ def test_absurd_vertex_counts_refuse_the_file(empty_store: Store, tmp_path: Path
         import_file(empty_store, path, IngestOptions(collection_id="bomb"))
     with pytest.raises(CollectionNotFound):
         empty_store.get_collection("bomb")
+
+
+def shapefile_zip(tmp_path: Path, encoding: str, keep_cpg: bool) -> Path:
+    import zipfile
+
+    import geopandas as gpd
+
+    names = ["مدرسة النور", "مستشفى الكويت", "Café"]
+    frame = gpd.GeoDataFrame(
+        {"name": names},
+        geometry=gpd.points_from_xy([55.4, 55.5, 55.6], [25.3, 25.3, 25.3]),
+        crs=4326,
+    )
+    folder = tmp_path / encoding
+    folder.mkdir()
+    frame.to_file(folder / "s.shp", encoding=encoding)
+    dbf = folder / "s.dbf"
+    raw = bytearray(dbf.read_bytes())
+    raw[29] = 0  # no code page mark, as in many files in the wild
+    dbf.write_bytes(bytes(raw))
+    archive = tmp_path / f"{encoding}.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for part in folder.iterdir():
+            if keep_cpg or part.suffix != ".cpg":
+                zf.write(part, part.name)
+    return archive
+
+
+@pytest.mark.parametrize("encoding", ["cp1256", "utf-8"])
+def test_arabic_shapefile_without_cpg(empty_store: Store, tmp_path: Path, encoding: str):
+    path = shapefile_zip(tmp_path, encoding, keep_cpg=False)
+    import_file(empty_store, path, IngestOptions(collection_id="shp"))
+    info = empty_store.get_collection("shp")
+    page = empty_store.query_features(collection=info, query=FeatureQuery(limit=10))
+    names = [f.properties["name"] for f in page.features]
+    if encoding == "cp1256":
+        assert names[:2] == ["مدرسة النور", "مستشفى الكويت"]  # "Café" has no cp1256 form
+    else:
+        assert names == ["مدرسة النور", "مستشفى الكويت", "Café"]
+
+
+def test_a_file_broken_part_way_is_a_clear_error(empty_store: Store, tmp_path: Path):
+    import geopandas as gpd
+    import pyogrio
+
+    frame = gpd.GeoDataFrame(
+        {"n": range(50_000)},
+        geometry=gpd.points_from_xy([55.4] * 50_000, [25.3] * 50_000),
+        crs=4326,
+    )
+    path = tmp_path / "big.fgb"
+    pyogrio.write_dataframe(frame, path)
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * 0.7)])
+    with pytest.raises(IngestError):
+        import_file(empty_store, path, IngestOptions(collection_id="cut"))
+    with pytest.raises(CollectionNotFound):
+        empty_store.get_collection("cut")

@@ -7,6 +7,7 @@ the data becomes visible, so a new collection is never briefly public.
 
 from __future__ import annotations
 
+import codecs
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -53,6 +54,17 @@ class DataForm(BaseModel):
     model_config = ConfigDict(extra="forbid")
     layer: str | None = None
     temporal: str | None = None  # FIELD or START,END
+    encoding: str | None = None  # text encoding, for files that do not say (Shapefile, CSV)
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                codecs.lookup(value)
+            except LookupError:
+                raise ValueError(f"unknown encoding {value!r}") from None
+        return value
 
     @field_validator("layer", "temporal")
     @classmethod
@@ -108,6 +120,7 @@ def _options(form: UploadForm) -> IngestOptions:
         attribution=form.attribution,
         layer=form.layer,
         temporal=temporal,
+        encoding=form.encoding,
     )
 
 
@@ -277,7 +290,7 @@ async def _new_data(
         raise Forbidden("changing this collection's data needs write access to it")
     fields, upload = await read_form(request, settings)
     form = parse_model(DataForm, fields)
-    options = _options(UploadForm(id=resolved.info.id, layer=form.layer, temporal=form.temporal))
+    options = _options(UploadForm(id=resolved.info.id, **form.model_dump()))
     options.append = append
     operation = "append" if append else "replace"
     outcome = await _ingest(

@@ -50,6 +50,7 @@ class IngestOptions:
     temporal: tuple[str, str | None] | None = None
     progress: bool = False
     append: bool = False
+    encoding: str | None = None  # the source's text encoding, when it does not say
     on_progress: Callable[[int, int | None], None] | None = None  # (done, total)
 
 
@@ -336,7 +337,7 @@ def import_file(store: Store, path: Path, options: IngestOptions) -> IngestRepor
     previous = _existing(store, options.collection_id)
     if options.append and previous is None:
         raise CollectionNotFound(options.collection_id)
-    with open_source(path, options.layer) as source:
+    with open_source(path, options.layer, options.encoding) as source:
         first = next(source.batches, None)
         if first is None:
             raise IngestError(f"{path.name}: the layer has no features")

@@ -7,6 +7,7 @@ GDAL build lacks a driver for; pyarrow reads that, guided by the file's `geo` me
 from __future__ import annotations
 
 import json
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -53,7 +54,9 @@ def _crs(value: Any) -> CRS | None:
 
 
 @contextmanager
-def open_source(path: Path, layer: str | None = None) -> Iterator[Source]:
+def open_source(
+    path: Path, layer: str | None = None, encoding: str | None = None
+) -> Iterator[Source]:
     """Yield a Source; raises IngestError when the file cannot be read as vector data."""
     if not path.exists():
         raise IngestError(f"{path.name}: no such file")
@@ -61,7 +64,10 @@ def open_source(path: Path, layer: str | None = None) -> Iterator[Source]:
         with _open_parquet(path) as source:
             yield source
         return
-    options = CSV_OPTIONS if path.suffix.lower() in (".csv", ".tsv") else {}
+    options: dict[str, str] = dict(CSV_OPTIONS) if path.suffix.lower() in (".csv", ".tsv") else {}
+    encoding = encoding or shapefile_encoding(path)
+    if encoding:
+        options["encoding"] = encoding
     try:
         info = pyogrio.read_info(path, layer=layer, **options)
         total = int(info.get("features", -1))
@@ -92,10 +98,61 @@ def open_source(path: Path, layer: str | None = None) -> Iterator[Source]:
             total=total if total >= 0 else None,
             geometry_column=geometry_column,
             fid_column=meta.get("fid_column") or None,
-            batches=iter(reader),
+            batches=_translated(iter(reader), path.name),
         )
     finally:
         context.__exit__(None, None, None)
+
+
+def _translated(batches: Iterator[pa.RecordBatch], name: str) -> Iterator[pa.RecordBatch]:
+    """A file that breaks part way through (truncated, corrupt) is the sender's error."""
+    try:
+        yield from batches
+    except (
+        pyogrio.errors.DataSourceError,
+        pyogrio.errors.DataLayerError,
+        OSError,
+        pa.ArrowException,
+    ) as exc:
+        raise IngestError(f"{name}: the file is broken part way through ({exc})") from exc
+
+
+def shapefile_encoding(path: Path) -> str | None:
+    """Arabic shapefiles often come without a .cpg in Windows-1256: when the DBF's text is
+    not UTF-8 and nothing names its code page, read it as Windows-1256 rather than Latin-1."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".shp":
+            if path.with_suffix(".cpg").exists() or path.with_suffix(".CPG").exists():
+                return None
+            dbf = next(
+                (p for p in (path.with_suffix(".dbf"), path.with_suffix(".DBF")) if p.exists()),
+                None,
+            )
+            content = dbf.read_bytes()[:4_000_000] if dbf else b""
+        elif suffix == ".zip" and zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                names = [n.lower() for n in archive.namelist()]
+                if any(n.endswith(".cpg") for n in names):
+                    return None
+                dbfs = [n for n in archive.namelist() if n.lower().endswith(".dbf")]
+                if len(dbfs) != 1:
+                    return None
+                with archive.open(dbfs[0]) as handle:
+                    content = handle.read(4_000_000)
+        else:
+            return None
+    except (OSError, zipfile.BadZipFile):
+        return None
+    if len(content) < 32 or content[29] != 0:  # byte 29: the DBF's own code page mark
+        return None
+    try:
+        content[32:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(content) - 4:  # not just a character cut at the end
+            return "cp1256"
+    # valid UTF-8 with non-ASCII text: say so, or GDAL would read it as Latin-1
+    return "utf-8" if any(b >= 0x80 for b in content[32:]) else None
 
 
 @contextmanager
