@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from . import __version__
 from .api import access, audit, collections, entities, items, jobs, landing, uploads
 from .api.html.render import STATIC, make_environment
+from .api.oidc import OidcVerifier
 from .api.problems import add_exception_handlers
 from .settings import Settings
 from .store.factory import open_store
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.templates = make_environment()
+    app.state.oidc = OidcVerifier(settings) if settings.oidc_issuer else None
     add_exception_handlers(app)
     app.include_router(landing.router)
     app.include_router(collections.router)

@@ -36,6 +36,12 @@ class Settings(BaseSettings):
     upload_max_expanded_bytes: int = Field(
         4 * 1024**3, ge=1, description="Largest total an uploaded archive may expand to."
     )
+    oidc_issuer: str | None = Field(None, description="Accept JWTs from this OIDC issuer.")
+    oidc_jwks_url: str | None = Field(None, description="The issuer's JWKS (https://).")
+    oidc_jwks_file: str | None = Field(None, description="Or the JWKS as a local file.")
+    oidc_audience: str | None = Field(None, description="The audience tokens must name.")
+    oidc_entity_claim: str = "entity"
+    oidc_role_claim: str = "role"
     postgis_schema: str = "gis"
     postgis_pool_size: int = Field(4, ge=1)
     statement_timeout_ms: int = Field(30_000, ge=0)

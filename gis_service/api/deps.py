@@ -21,6 +21,7 @@ from ..domain.collection import CollectionInfo
 from ..errors import CollectionNotFound, Unauthorized
 from ..settings import Settings
 from ..store.base import Store
+from .oidc import OidcVerifier
 
 T = TypeVar("T")
 
@@ -50,13 +51,16 @@ async def call_store(store: Store, fn: Callable[..., T], /, *args: Any, **kwargs
     return await run_in_threadpool(fn, *args, **kwargs)
 
 
-def _authenticate(store: Store, authorization: str | None) -> Principal:
+def _authenticate(store: Store, authorization: str | None, oidc: OidcVerifier | None) -> Principal:
     if not authorization:
         return ANONYMOUS
     scheme, _, token = authorization.partition(" ")
-    parts = split_token(token.strip()) if scheme.lower() == "bearer" else None
+    token = token.strip()
+    parts = split_token(token) if scheme.lower() == "bearer" else None
+    if parts is None and oidc is not None and scheme.lower() == "bearer" and token.count(".") == 2:
+        return oidc.principal(token, store)
     if parts is None:
-        raise Unauthorized("the Authorization header must be 'Bearer <API key>'")
+        raise Unauthorized("the Authorization header must be 'Bearer <API key or token>'")
     key = store.catalog.find_key(parts[0])
     if key is None or key.revoked is not None or not secret_matches(parts[1], key.secret_hash):
         raise Unauthorized("the API key is unknown or revoked")
@@ -65,7 +69,13 @@ def _authenticate(store: Store, authorization: str | None) -> Principal:
 
 async def get_principal(request: Request, store: StoreDep) -> Principal:
     """Who is asking; no key at all is anonymous, a bad key is a 401."""
-    principal = await call_store(store, _authenticate, store, request.headers.get("authorization"))
+    principal = await call_store(
+        store,
+        _authenticate,
+        store,
+        request.headers.get("authorization"),
+        request.app.state.oidc,
+    )
     request.state.principal = principal  # for the audit record
     return principal
 
