@@ -295,3 +295,15 @@ def test_datetime_matches_features_without_time(client, catalogue):
     ).json()
     expected = sorted([*catalogue.index[catalogue["when"].isna()].tolist(), 1, 2])
     assert sorted(f["id"] for f in doc["features"]) == expected
+
+
+def test_single_feature_etag_and_conditional_get(client):
+    first = client.get("/collections/facilities/items/42")
+    etag = first.headers["etag"]
+    assert etag.startswith('"') and len(etag) == 34
+    assert client.get("/collections/facilities/items/42").headers["etag"] == etag  # stable
+    assert client.get("/collections/facilities/items/43").headers["etag"] != etag
+    again = client.get("/collections/facilities/items/42", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b""
+    other = client.get("/collections/facilities/items/42", headers={"If-None-Match": '"x"'})
+    assert other.status_code == 200

@@ -64,6 +64,7 @@ def test_both_stores_answer_identically(clients, path):
     a, b = gpkg.get(path), pg.get(path)
     assert a.status_code == b.status_code
     assert a.headers["content-type"] == b.headers["content-type"]
+    assert a.headers.get("etag") == b.headers.get("etag")
     assert normalised(a.content) == normalised(b.content)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import numpy as np
@@ -29,3 +30,19 @@ def feature_dict(feature: Feature, geometry: orjson.Fragment | None) -> dict[str
         "geometry": geometry,
         "properties": feature.properties,
     }
+
+
+def feature_etag(feature: dict[str, Any]) -> str:
+    """A strong entity tag of a feature's content (id, geometry, properties; not links).
+
+    Both stores serialise a feature to the same bytes, so a tag stays valid across them.
+    """
+    return '"' + hashlib.sha256(dumps(feature)).hexdigest()[:32] + '"'
+
+
+def etag_matches(header: str | None, etag: str) -> bool:
+    """RFC 9110 If-None-Match: `*` or any listed tag (weak comparison)."""
+    if not header:
+        return False
+    tags = [t.strip().removeprefix("W/") for t in header.split(",")]
+    return "*" in tags or etag in tags

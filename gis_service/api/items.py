@@ -23,7 +23,7 @@ from ..settings import Settings
 from ..store.base import FeaturePage
 from .audit import note
 from .deps import CollectionDep, SettingsDep, StoreDep, call_store
-from .encoding import dumps, feature_dict, geometry_fragments
+from .encoding import dumps, etag_matches, feature_dict, feature_etag, geometry_fragments
 from .html.render import render
 from .links import GEOJSON, JSON, base_url, link, self_and_alternate, with_params
 from .negotiation import READ, Format, negotiate, reject_unknown
@@ -146,10 +146,13 @@ async def item(
     collection_url = f"{base}/collections/{info.id}"
     html = fmt is Format.HTML
     body = feature_dict(feature, geometry_fragments([feature])[0])
+    etag = feature_etag(body)
+    if not html and etag_matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers={"ETag": etag})
     body["links"] = [
         *self_and_alternate(f"{collection_url}/items/{fid}", {}, GEOJSON, html),
         link(collection_url, "collection", JSON, "the collection"),
     ]
     if html:
         return render(request, "feature.html", doc=body, info=info, geojson=dumps(body).decode())
-    return Response(dumps(body), media_type=GEOJSON, headers=GEOJSON_HEADERS)
+    return Response(dumps(body), media_type=GEOJSON, headers={**GEOJSON_HEADERS, "ETag": etag})
