@@ -126,13 +126,19 @@ def _operation(
     ok: str,
     media: str = "application/json",
 ) -> dict[str, Any]:
+    responses = _responses(ok, media)
+    if media == "application/geo+json" and op_id.startswith("item"):
+        responses["200"]["headers"] = {
+            "ETag": {"schema": {"type": "string"}, "description": "The feature's entity tag."}
+        }
+        responses["304"] = {"description": "Not modified (If-None-Match matched the ETag)."}
     return {
         "get": {
             "operationId": op_id,
             "summary": summary,
             "tags": [tag],
             "parameters": params,
-            "responses": _responses(ok, media),
+            "responses": responses,
         }
     }
 
