@@ -127,7 +127,7 @@ def _operation(
     media: str = "application/json",
 ) -> dict[str, Any]:
     responses = _responses(ok, media)
-    if media == "application/geo+json" and op_id.startswith("item"):
+    if op_id == "item" or op_id.startswith("item_"):
         responses["200"]["headers"] = {
             "ETag": {"schema": {"type": "string"}, "description": "The feature's entity tag."}
         }
