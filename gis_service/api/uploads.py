@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 
+from .. import ingest
 from ..domain.access import AccessPolicy, Principal, Role, Visibility, can_write
 from ..domain.collection import valid_collection_id
 from ..errors import (
@@ -32,7 +33,7 @@ from ..errors import (
     PayloadTooLarge,
     Unauthorized,
 )
-from ..ingest import IngestOptions, IngestReport, import_file
+from ..ingest import IngestOptions, IngestReport
 from ..ingest.safety import check_content, check_text, safe_filename
 from ..settings import Settings
 from ..store.base import Store
@@ -183,7 +184,7 @@ def _publish(
     _absent(store, options.collection_id)  # again: another upload may have won meanwhile
     store.catalog.set_access(options.collection_id, policy)  # before the data is visible
     try:
-        return import_file(store, path, options)
+        return ingest.import_file(store, path, options)
     except BaseException:
         store.catalog.forget_access(options.collection_id)
         raise
@@ -301,7 +302,9 @@ async def _new_data(
         entity=principal.entity,
         collection=resolved.info.id,
         operation=operation,
-        run=lambda path, progress: import_file(store, path, _with_progress(options, progress)),
+        run=lambda path, progress: ingest.import_file(
+            store, path, _with_progress(options, progress)
+        ),
     )
     if isinstance(outcome, Response):
         return outcome

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from datetime import time as dt_time
 from pathlib import Path
@@ -22,9 +20,10 @@ from ..domain.collection import CollectionInfo, PropertyDef, PropertyType, Tempo
 from ..domain.values import format_datetime, parse_datetime_text, storage_datetime
 from ..errors import CollectionNotFound, IngestError
 from ..store.base import FeatureBatch, Store
+from .options import IngestOptions, IngestReport
 from .readers import Source, open_source
 from .reproject import to_wgs84
-from .validate import MAX_REJECTIONS_LISTED, Checked, Rejection, check_batch
+from .validate import check_batch
 
 _GEOMETRY_NAMES = {
     0: "Point",
@@ -35,61 +34,6 @@ _GEOMETRY_NAMES = {
     6: "MultiPolygon",
     7: "GeometryCollection",
 }
-
-
-@dataclass
-class IngestOptions:
-    collection_id: str
-    title: str | None = None
-    description: str | None = None
-    title_ar: str | None = None
-    keywords: list[str] | None = None
-    license: str | None = None
-    attribution: str | None = None
-    layer: str | None = None
-    temporal: tuple[str, str | None] | None = None
-    progress: bool = False
-    append: bool = False
-    encoding: str | None = None  # the source's text encoding, when it does not say
-    on_progress: Callable[[int, int | None], None] | None = None  # (done, total)
-
-
-@dataclass
-class IngestReport:
-    collection_id: str
-    features_read: int = 0
-    features_stored: int = 0
-    source_crs: str | None = None
-    reprojected: bool = False
-    bbox: tuple[float, float, float, float] | None = None
-    geometry_type: str = "Geometry"
-    seconds: float = 0.0
-    properties: list[PropertyDef] = field(default_factory=list)
-    repaired: int = 0
-    rejected: int = 0
-    rejections: list[Rejection] = field(default_factory=list)
-
-    def note(self, checked: Checked) -> None:
-        self.repaired += checked.repaired
-        self.rejected += len(checked.rejections)
-        room = MAX_REJECTIONS_LISTED - len(self.rejections)
-        self.rejections.extend(checked.rejections[: max(room, 0)])
-
-    def lines(self) -> list[str]:
-        bbox = ", ".join(f"{v:.6f}" for v in self.bbox) if self.bbox else "empty"
-        return [
-            f"collection      {self.collection_id}",
-            f"features read   {self.features_read}",
-            f"features stored {self.features_stored}",
-            f"repaired        {self.repaired} (invalid geometries made valid)",
-            f"rejected        {self.rejected}"
-            + "".join(f"\n  row {r.row}: {r.reason}" for r in self.rejections[:10]),
-            f"geometry        {self.geometry_type}",
-            f"source CRS      {self.source_crs or 'unknown (taken as EPSG:4326)'}"
-            + (" -> reprojected to EPSG:4326" if self.reprojected else ""),
-            f"extent          {bbox}",
-            f"seconds         {self.seconds:.2f}",
-        ]
 
 
 def property_type(arrow_type: pa.DataType) -> PropertyType:
