@@ -69,13 +69,13 @@ def _authenticate(store: Store, authorization: str | None, oidc: OidcVerifier | 
 
 async def get_principal(request: Request, store: StoreDep) -> Principal:
     """Who is asking; no key at all is anonymous, a bad key is a 401."""
-    principal = await call_store(
-        store,
-        _authenticate,
-        store,
-        request.headers.get("authorization"),
-        request.app.state.oidc,
-    )
+    authorization = request.headers.get("authorization")
+    oidc: OidcVerifier | None = request.app.state.oidc
+    if oidc is not None and authorization and authorization.count(".") == 2:
+        # a token may need the provider's keys fetched over the network: never on the loop
+        principal = await run_in_threadpool(_authenticate, store, authorization, oidc)
+    else:
+        principal = await call_store(store, _authenticate, store, authorization, oidc)
     request.state.principal = principal  # for the audit record
     return principal
 
