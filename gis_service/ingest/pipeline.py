@@ -291,7 +291,6 @@ def import_file(store: Store, path: Path, options: IngestOptions) -> IngestRepor
         if options.append and previous is not None:
             properties = _appendable(schema, previous)
             schema.temporal = previous.temporal
-            acc.seed(previous)
         report.properties = properties
         report.source_crs = _crs_name(source.crs)
         time_fields = (
@@ -305,6 +304,12 @@ def import_file(store: Store, path: Path, options: IngestOptions) -> IngestRepor
             properties=properties,
             keep_existing=options.append,
         ) as writer:
+            if options.append:
+                # what the collection holds now that this writer has its turn
+                previous = writer.previous
+                if previous is None or previous.properties != properties:
+                    raise IngestError("append: the collection changed meanwhile; try again")
+                acc.seed(previous)
             fids = _FidSequence(last=writer.next_fid - 1, keep_source=not options.append)
             for batch in _chain(first, source.batches):
                 prepared = _prepare(batch, source, schema, report, fids, properties)

@@ -57,6 +57,8 @@ class CollectionWriter(ABC):
 
     #: The smallest feature id not yet taken (above the kept rows when appending).
     next_fid: int = 1
+    #: When appending: the collection as it was when this writer got its turn.
+    previous: CollectionInfo | None = None
 
     @abstractmethod
     def write(self, batch: FeatureBatch) -> None: ...

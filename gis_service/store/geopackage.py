@@ -7,6 +7,7 @@ keeps read-only connections and reopens a file when its inode changes.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import sqlite3
@@ -16,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import orjson
 import shapely
@@ -172,6 +174,26 @@ class _GpkgWriter(CollectionWriter):
         self.final = store.path(collection_id)
         self.tmp = store.folder / f".{collection_id}.{uuid.uuid4().hex}.tmp"
         self.properties = properties
+        # One writer per collection at a time, across processes: an append copies the
+        # current generation, and two appends from the same copy would lose one of them.
+        lock_path = store.folder / f".{collection_id}.lock"  # kept: unlinking would race
+        self._lock: BinaryIO | None = lock_path.open("ab")  # held until commit or abort
+        fcntl.flock(self._lock, fcntl.LOCK_EX)
+        try:
+            self._open(collection_id, copy_of)
+        except BaseException:
+            self._unlock()
+            self.tmp.unlink(missing_ok=True)
+            raise
+
+    def _unlock(self) -> None:
+        if self._lock is not None:
+            fcntl.flock(self._lock, fcntl.LOCK_UN)
+            self._lock.close()
+            self._lock = None
+
+    def _open(self, collection_id: str, copy_of: Path | None) -> None:
+        properties = self.properties
         if copy_of is not None:
             shutil.copyfile(copy_of, self.tmp)  # the current generation is never edited
         self.conn = sqlite3.connect(self.tmp)
@@ -180,7 +202,8 @@ class _GpkgWriter(CollectionWriter):
         self.conn.execute("PRAGMA synchronous = OFF")
         gpkg_format.register_functions(self.conn)
         if copy_of is not None:
-            self.layout = _read_metadata(self.conn, (0, 0)).layout
+            current = _read_metadata(self.conn, (0, 0))
+            self.layout, self.previous = current.layout, current.info
             gpkg_format.drop_rtree_triggers(
                 self.conn, table=self.layout.table, geom=self.layout.geom
             )
@@ -263,10 +286,12 @@ class _GpkgWriter(CollectionWriter):
             os.fsync(handle.fileno())
         os.replace(self.tmp, self.final)
         _fsync_dir(self.final.parent)
+        self._unlock()
 
     def abort(self) -> None:
         self.conn.close()
         self.tmp.unlink(missing_ok=True)
+        self._unlock()
 
 
 def _fsync_dir(folder: Path) -> None:

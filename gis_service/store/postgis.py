@@ -224,6 +224,11 @@ class _PgWriter(CollectionWriter):
         self.conn = self._conn_cm.__enter__()
         self.conn.autocommit = False
         self.conn.execute("SET LOCAL statement_timeout = 0")
+        # one writer per collection at a time (held to commit): appends copy the current rows
+        self.conn.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+            (f"{store.schema}.{collection_id}",),
+        )
         cols = ", ".join(
             f"{quote(_column(i))} {PG_TYPES[p.type]}" for i, p in enumerate(properties)
         )
@@ -236,7 +241,7 @@ class _PgWriter(CollectionWriter):
 
     def copy_current(self) -> None:
         """Start from the current generation's rows (same positional columns)."""
-        old, _info = self.store._lookup(self.conn, self.collection_id)
+        old, self.previous = self.store._lookup(self.conn, self.collection_id)
         self.conn.execute(f"INSERT INTO {self.table} SELECT * FROM {old}")
         (top,) = self.conn.execute(f'SELECT max("fid") FROM {self.table}').fetchone()
         self.next_fid = (top or 0) + 1
