@@ -280,3 +280,23 @@ def test_only_writers_change_data(publisher, who, status):
         files={"file": ("b.geojson", base)},
     )
     assert res.status_code == status  # anonymous cannot even see the private collection
+
+
+def test_collection_page_shows_publisher_and_arabic_title(publisher):
+    client, headers, _store = publisher
+    content = (DATA / "districts.geojson").read_bytes()
+    post(
+        client,
+        headers["editor"],
+        "up-page",
+        "d.geojson",
+        content,
+        title="Districts",
+        title_ar="الأحياء",
+        keywords="حدود,boundaries",
+        license="CC-BY-4.0",
+        visibility="public",
+    )
+    page = client.get("/collections/up-page?f=html").text
+    assert 'lang="ar">الأحياء<' in page
+    assert "sha (public)" in page and "CC-BY-4.0" in page and "حدود, boundaries" in page
