@@ -62,6 +62,18 @@ class Conflict(ServiceError):
     title = "Conflict"
 
 
+class PreconditionFailed(ServiceError):
+    """If-Match named a state the resource is no longer in: someone else changed it."""
+
+    title = "Precondition failed"
+
+
+class PreconditionRequired(ServiceError):
+    """A write that could overwrite another's must say which state it expects (If-Match)."""
+
+    title = "Precondition required"
+
+
 class PayloadTooLarge(ServiceError):
     title = "Payload too large"
 
@@ -94,6 +106,8 @@ STATUS_CODES: dict[type[ServiceError], int] = {
     Forbidden: 403,
     Conflict: 409,
     PayloadTooLarge: 413,
+    PreconditionFailed: 412,
+    PreconditionRequired: 428,
     StoreError: 500,
 }
 

@@ -14,6 +14,7 @@ from ..domain.collection import CollectionInfo, PropertyType, equality_parameter
 from ..settings import Settings
 from .openapi_sharing import (
     SECURITY_SCHEMES,
+    editing_operations,
     new_collection_operation,
     sharing_parameters,
     sharing_paths,
@@ -237,6 +238,9 @@ def build_openapi(base: str, settings: Settings, infos: list[CollectionInfo]) ->
     }
     paths.update(sharing_paths())
     paths["/collections"]["post"] = new_collection_operation()
+    create, changes = editing_operations()
+    paths["/collections/{collectionId}/items"]["post"] = create
+    paths["/collections/{collectionId}/items/{featureId}"].update(changes)
     for info in infos:
         paths.update(_collection_paths(info))
     return {

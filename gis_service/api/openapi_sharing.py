@@ -225,3 +225,58 @@ def new_collection_operation() -> dict[str, Any]:
             **_form(NEW_COLLECTION_FIELDS, ["id", "file"]),
         )
     )
+
+
+def editing_operations() -> tuple[dict[str, Any], dict[str, Any]]:
+    """Part 4 operations: (on .../items, on .../items/{featureId})."""
+    feature = {
+        "type": "object",
+        "description": "A GeoJSON Feature.",
+        "required": ["type"],
+        "properties": {"type": {"enum": ["Feature"]}},
+    }
+    if_match = {
+        "name": "If-Match",
+        "in": "header",
+        "required": True,
+        "schema": {"type": "string"},
+        "description": "The feature's ETag.",
+    }
+
+    def op(op_id: str, summary: str, ok: str, body: dict | None) -> dict[str, Any]:
+        operation = _op(op_id, summary, ok, ["collectionId"])
+        if body is not None:
+            operation["requestBody"] = {
+                "required": True,
+                "content": {
+                    "application/geo+json": {"schema": body},
+                    "application/json": {"schema": body},
+                },
+            }
+        return operation
+
+    create = op(
+        "createFeature", "Add a feature (editors of the owner or a write grant).", "201", feature
+    )
+    changes: dict[str, Any] = {}
+    for method, op_id, summary, ok, body in (
+        ("put", "replaceFeature", "Replace a feature.", "200", feature),
+        (
+            "patch",
+            "updateFeature",
+            "Update a feature (JSON merge patch).",
+            "200",
+            {"type": "object"},
+        ),
+        ("delete", "deleteFeature", "Delete a feature.", "204", None),
+    ):
+        operation = op(op_id, summary, ok, body)
+        operation["parameters"] = [
+            *operation["parameters"],
+            {"$ref": "#/components/parameters/featureId"},
+            if_match,
+        ]
+        operation["responses"]["412"] = _problem("The If-Match ETag is stale.")
+        operation["responses"]["428"] = _problem("If-Match is required.")
+        changes[method] = operation
+    return create, changes

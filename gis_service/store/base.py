@@ -61,7 +61,12 @@ class CollectionWriter(ABC):
     previous: CollectionInfo | None = None
 
     @abstractmethod
-    def write(self, batch: FeatureBatch) -> None: ...
+    def write(self, batch: FeatureBatch) -> None:
+        """Add rows; a row whose id is already there replaces it (edits)."""
+
+    @abstractmethod
+    def delete(self, fids: list[int]) -> None:
+        """Remove rows by id (edits of an appending writer)."""
 
     @abstractmethod
     def commit(self, info: CollectionInfo) -> None:

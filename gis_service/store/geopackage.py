@@ -229,7 +229,7 @@ class _GpkgWriter(CollectionWriter):
         marks = ", ".join("?" * len(names))
         self.has_z = False
         self.insert_sql = (
-            f"INSERT INTO {quote(self.layout.table)} ({', '.join(map(quote, names))})"
+            f"INSERT OR REPLACE INTO {quote(self.layout.table)} ({', '.join(map(quote, names))})"
             f" VALUES ({marks})"
         )
 
@@ -249,13 +249,19 @@ class _GpkgWriter(CollectionWriter):
         bounds = shapely.bounds(batch.geometries)
         present = ~shapely.is_missing(batch.geometries) & ~shapely.is_empty(batch.geometries)
         self.conn.executemany(
-            f"INSERT INTO {self.layout.rtree} VALUES (?, ?, ?, ?, ?)",
+            f"INSERT OR REPLACE INTO {self.layout.rtree} VALUES (?, ?, ?, ?, ?)",
             (
                 (fid, b[0], b[2], b[1], b[3])
                 for fid, b, keep in zip(fids, bounds.tolist(), present.tolist(), strict=True)
                 if keep
             ),
         )
+
+    def delete(self, fids: list[int]) -> None:
+        params = [(fid,) for fid in fids]
+        table, fid = quote(self.layout.table), quote(self.layout.fid)
+        self.conn.executemany(f"DELETE FROM {table} WHERE {fid} = ?", params)
+        self.conn.executemany(f"DELETE FROM {self.layout.rtree} WHERE id = ?", params)
 
     def commit(self, info: CollectionInfo) -> None:
         conn, layout = self.conn, self.layout

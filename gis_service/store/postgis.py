@@ -246,7 +246,12 @@ class _PgWriter(CollectionWriter):
         (top,) = self.conn.execute(f'SELECT max("fid") FROM {self.table}').fetchone()
         self.next_fid = (top or 0) + 1
 
+    def delete(self, fids: list[int]) -> None:
+        self.conn.execute(f'DELETE FROM {self.table} WHERE "fid" = ANY(%s)', (fids,))
+
     def write(self, batch: FeatureBatch) -> None:
+        if self.previous is not None:  # editing a copy: a row given again replaces the old one
+            self.delete(batch.fids.tolist())
         geoms = shapely.set_srid(batch.geometries, 4326)
         hexes = shapely.to_wkb(geoms, hex=True, include_srid=True, flavor="extended")
         columns = [batch.columns[p.name] for p in self.properties]

@@ -1,0 +1,248 @@
+"""OGC API Features Part 4: create, replace, update and delete single features.
+
+Every change is checked against the feature's ETag (`If-Match`, required: 428 without it,
+412 when stale) under the collection's writer turn, so no edit silently overwrites another.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import numpy as np
+import orjson
+import shapely
+import shapely.geometry
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from ..domain.access import Principal, can_write
+from ..domain.collection import CollectionInfo, PropertyType
+from ..domain.values import parse_datetime_text, storage_datetime
+from ..errors import (
+    FeatureNotFound,
+    Forbidden,
+    InvalidParameter,
+    PreconditionFailed,
+    PreconditionRequired,
+    Unauthorized,
+)
+from ..ingest.validate import check_batch
+from ..store.base import Feature, Store
+from ..store.edits import EditBatch, apply_edits
+from .audit import note
+from .deps import PrincipalDep, Resolved, ResolvedDep, SettingsDep, StoreDep
+from .encoding import etag_matches, feature_dict, feature_etag, geometry_fragments
+from .links import base_url
+
+router = APIRouter(tags=["Features"])
+
+
+def _require_writer(principal: Principal, resolved: Resolved) -> None:
+    if principal.entity is None:
+        raise Unauthorized("editing needs an API key (Authorization: Bearer ...)")
+    if not can_write(principal, resolved.policy):
+        raise Forbidden("editing this collection needs write access to it")
+
+
+def _value(name: str, value: Any, kind: PropertyType) -> Any:
+    """A JSON value as the store keeps it, or a 400 naming the property."""
+    if value is None:
+        return None
+    ok = {
+        PropertyType.STRING: isinstance(value, str),
+        PropertyType.INTEGER: isinstance(value, int) and not isinstance(value, bool),
+        PropertyType.NUMBER: isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value),
+        PropertyType.BOOLEAN: isinstance(value, bool),
+        PropertyType.DATE: isinstance(value, str),
+        PropertyType.DATETIME: isinstance(value, str),
+    }[kind]
+    try:
+        if not ok:
+            raise ValueError(value)
+        if kind is PropertyType.DATE:
+            return date.fromisoformat(value).isoformat()
+        if kind is PropertyType.DATETIME:
+            return storage_datetime(parse_datetime_text(value))
+        return float(value) if kind is PropertyType.NUMBER else value
+    except ValueError:
+        raise InvalidParameter(name, f"{value!r} is not a valid {kind.value}") from None
+
+
+def _properties(info: CollectionInfo, given: Any) -> dict[str, Any]:
+    if not isinstance(given, dict):
+        raise InvalidParameter("properties", "must be an object")
+    kinds = {p.name: p.type for p in info.properties}
+    out = {}
+    for name, value in given.items():
+        if name not in kinds:
+            raise InvalidParameter(name, "not a property of this collection")
+        out[name] = _value(name, value, kinds[name])
+    return out
+
+
+def _geometry(given: Any) -> object | None:
+    if given is None:
+        return None
+    try:
+        geom = shapely.geometry.shape(given)
+    except (ValueError, TypeError, AttributeError, KeyError, shapely.errors.ShapelyError):
+        raise InvalidParameter("geometry", "not a GeoJSON geometry") from None
+    checked = check_batch(np.array([geom], dtype=object), first_row=1)
+    if checked.rejections:
+        raise InvalidParameter("geometry", checked.rejections[0].reason)
+    return None if shapely.is_empty(checked.geometries[0]) else checked.geometries[0]
+
+
+def _body(raw: bytes) -> dict[str, Any]:
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidParameter("body", f"not JSON ({exc})") from None
+    if not isinstance(body, dict):
+        raise InvalidParameter("body", "must be a JSON object")
+    return body
+
+
+def _feature_in(info: CollectionInfo, raw: bytes) -> tuple[object | None, dict[str, Any]]:
+    body = _body(raw)
+    if body.get("type") != "Feature":
+        raise InvalidParameter("type", "the body must be a GeoJSON Feature")
+    return _geometry(body.get("geometry")), _properties(info, body.get("properties") or {})
+
+
+def _current(store: Store, info: CollectionInfo, fid: int) -> tuple[str, Feature]:
+    feature = store.get_feature(collection=info, fid=fid)  # 404 when it is not there
+    return feature_etag(feature_dict(feature, geometry_fragments([feature])[0])), feature
+
+
+def _fid(info: CollectionInfo, feature_id: str) -> int:
+    try:
+        return int(feature_id)
+    except ValueError:
+        raise FeatureNotFound(info.id, feature_id) from None
+
+
+async def _answer(store: Store, info: CollectionInfo, fid: int, status: int, base: str) -> Response:
+    etag, _feature = await run_in_threadpool(_current, store, info, fid)
+    return Response(
+        status_code=status,
+        headers={"ETag": etag, "Location": f"{base}/collections/{info.id}/items/{fid}"},
+    )
+
+
+@router.post("/collections/{collectionId}/items", status_code=201, summary="Add a feature")
+async def create_item(
+    request: Request,
+    resolved: ResolvedDep,
+    principal: PrincipalDep,
+    store: StoreDep,
+    settings: SettingsDep,
+) -> Response:
+    _require_writer(principal, resolved)
+    info = resolved.info
+    geometry, props = _feature_in(info, await request.body())
+    edits = EditBatch(geometries=[geometry], properties=[props], fids=[None])
+    (fid,) = await run_in_threadpool(apply_edits, store, info, lambda: edits)
+    note(request, info.id, "insert", 1)
+    return await _answer(store, info, fid, 201, base_url(request, settings))
+
+
+Plan = Callable[[CollectionInfo, Feature, bytes], EditBatch]
+
+
+async def _change(
+    request: Request,
+    resolved: Resolved,
+    principal: Principal,
+    store: Store,
+    feature_id: str,
+    plan: Plan,
+) -> int:
+    """PUT, PATCH and DELETE: If-Match is checked under the collection's writer turn."""
+    _require_writer(principal, resolved)
+    info = resolved.info
+    fid = _fid(info, feature_id)
+    expected = request.headers.get("if-match")
+    if not expected:
+        raise PreconditionRequired("send If-Match with the feature's ETag (from a GET)")
+    raw = await request.body()
+
+    def edits() -> EditBatch:
+        etag, current = _current(store, info, fid)
+        if not etag_matches(expected, etag):
+            raise PreconditionFailed(f"feature {fid} changed since that ETag; GET it again")
+        return plan(info, current, raw)
+
+    await run_in_threadpool(apply_edits, store, info, edits)
+    return fid
+
+
+def _replace(info: CollectionInfo, current: Feature, raw: bytes) -> EditBatch:
+    geometry, props = _feature_in(info, raw)
+    return EditBatch(geometries=[geometry], properties=[props], fids=[current.fid])
+
+
+def _patch(info: CollectionInfo, current: Feature, raw: bytes) -> EditBatch:
+    """JSON merge patch (RFC 7396): given properties replace (null clears), the rest stay."""
+    body = _body(raw)
+    kinds = {p.name: p.type for p in info.properties}
+    merged = {name: _value(name, value, kinds[name]) for name, value in current.properties.items()}
+    merged.update(_properties(info, body.get("properties") or {}))
+    if "geometry" in body:
+        geometry = _geometry(body["geometry"])
+    else:
+        geometry = shapely.from_wkb(current.wkb) if current.wkb is not None else None
+    return EditBatch(geometries=[geometry], properties=[merged], fids=[current.fid])
+
+
+def _delete(info: CollectionInfo, current: Feature, raw: bytes) -> EditBatch:
+    return EditBatch(deletes=[current.fid])
+
+
+@router.put("/collections/{collectionId}/items/{featureId}", summary="Replace a feature")
+async def replace_item(
+    request: Request,
+    resolved: ResolvedDep,
+    principal: PrincipalDep,
+    store: StoreDep,
+    settings: SettingsDep,
+    featureId: str,
+) -> Response:
+    fid = await _change(request, resolved, principal, store, featureId, _replace)
+    note(request, resolved.info.id, "replace-feature", 1)
+    return await _answer(store, resolved.info, fid, 200, base_url(request, settings))
+
+
+@router.patch("/collections/{collectionId}/items/{featureId}", summary="Update a feature")
+async def update_item(
+    request: Request,
+    resolved: ResolvedDep,
+    principal: PrincipalDep,
+    store: StoreDep,
+    settings: SettingsDep,
+    featureId: str,
+) -> Response:
+    fid = await _change(request, resolved, principal, store, featureId, _patch)
+    note(request, resolved.info.id, "update-feature", 1)
+    return await _answer(store, resolved.info, fid, 200, base_url(request, settings))
+
+
+@router.delete(
+    "/collections/{collectionId}/items/{featureId}", status_code=204, summary="Delete a feature"
+)
+async def delete_item(
+    request: Request,
+    resolved: ResolvedDep,
+    principal: PrincipalDep,
+    store: StoreDep,
+    featureId: str,
+) -> Response:
+    await _change(request, resolved, principal, store, featureId, _delete)
+    note(request, resolved.info.id, "delete-feature", 1)
+    return Response(status_code=204)
