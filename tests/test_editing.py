@@ -179,3 +179,26 @@ def test_invalid_features_are_400_and_change_nothing(world, body, parameter):
     assert res.status_code == 400, res.text
     assert res.json()["parameter"] == parameter
     assert len(items(client, h["sha-editor"])) == 3
+
+
+def test_time_extent_grows_with_edits(world):
+    client, h = world
+    feature_2030 = {
+        "type": "Feature",
+        "properties": {"name": "later", "since": "2030-05-01"},
+        "geometry": None,
+    }
+    assert (
+        client.post(
+            "/collections/sites/items", json=feature_2030, headers=h["sha-editor"]
+        ).status_code
+        == 201
+    )
+    interval = client.get("/collections/sites", headers=h["sha-editor"]).json()["extent"][
+        "temporal"
+    ]["interval"][0]
+    assert interval == ["2020-01-01T00:00:00Z", "2030-05-01T00:00:00Z"]
+    found = client.get(
+        "/collections/sites/items?datetime=2030-01-01T00:00:00Z/..", headers=h["sha-editor"]
+    ).json()
+    assert [f["properties"]["name"] for f in found["features"]] == ["later"]

@@ -15,6 +15,7 @@ import numpy as np
 import shapely
 
 from ..domain.collection import CollectionInfo
+from ..domain.values import format_datetime, parse_datetime_text
 from .base import FeatureBatch, Store
 
 _TYPE_NAMES = {
@@ -96,7 +97,26 @@ def _updated(
             "feature_count": max(count, 0),
             "bbox": bbox,
             "geometry_type": geometry_type,
+            "temporal_extent": _time_extent(info, edits),
             "has_null_geometry": info.has_null_geometry or len(present) < len(geoms),
             "updated": datetime.now(UTC),
         }
     )
+
+
+def _time_extent(info: CollectionInfo, edits: EditBatch) -> tuple[str | None, str | None] | None:
+    """The time extent grown to the edited features' times (like the spatial one)."""
+    if info.temporal is None:
+        return info.temporal_extent
+    names = [n for n in (info.temporal.start, info.temporal.end) if n]
+    stamps = [
+        parse_datetime_text(str(props[name]))
+        for props in edits.properties
+        for name in names
+        if props.get(name) is not None
+    ]
+    if info.temporal_extent is not None:
+        stamps += [parse_datetime_text(t) for t in info.temporal_extent if t]
+    if not stamps:
+        return info.temporal_extent
+    return (format_datetime(min(stamps)), format_datetime(max(stamps)))
