@@ -343,12 +343,29 @@ def assert_no_leftovers(settings: Settings, kept: set[str]) -> None:
             catalog = conn.execute(
                 f'SELECT table_name FROM "{settings.postgis_schema}".collections'
             ).fetchall()
-        service_tables = {"collections", "entities", "api_keys", "access", "audit", "jobs"}
-        assert {t for (t,) in tables} == service_tables | {t for (t,) in catalog}
+            versions = conn.execute(  # earlier generations stay, as versions
+                f'SELECT location FROM "{settings.postgis_schema}".versions'
+            ).fetchall()
+        service_tables = {
+            "collections",
+            "entities",
+            "api_keys",
+            "access",
+            "audit",
+            "jobs",
+            "versions",
+        }
+        assert {t for (t,) in tables} == service_tables | {t for (t,) in catalog} | {
+            t for (t,) in versions
+        }
         assert len(catalog) == len(kept)
     else:
         folder = Path(settings.store)
-        names = {p.name for p in folder.iterdir() if not p.name.startswith("catalog.sqlite")}
+        names = {
+            p.name
+            for p in folder.iterdir()
+            if not p.name.startswith("catalog.sqlite") and p.name != ".versions"
+        }
         names = {n for n in names if not n.endswith(".lock")}  # writer locks stay, empty
         assert not [n for n in names if n.startswith(".") or n.endswith(".tmp")], names
         assert names == {f"{cid}.gpkg" for cid in kept}

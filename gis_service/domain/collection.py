@@ -53,6 +53,7 @@ class CollectionInfo(BaseModel):
     source_file: str | None = None
     feature_count: int = 0
     has_null_geometry: bool = False
+    version: int = 0  # the generation this metadata describes (1, 2, ... as published)
     updated: datetime | None = None
 
     def prop(self, name: str) -> PropertyDef | None:

@@ -23,6 +23,15 @@ class Feature:
     properties: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a new version, and how (import, upload, append, edit, rollback)."""
+
+    operation: str
+    entity: str | None = None
+    key_id: str | None = None
+
+
 @dataclass
 class FeaturePage:
     """A page in ascending id order, plus what the links need to know."""
@@ -59,6 +68,8 @@ class CollectionWriter(ABC):
     next_fid: int = 1
     #: When appending: the collection as it was when this writer got its turn.
     previous: CollectionInfo | None = None
+    #: Who writes and why, for the version this commit publishes.
+    actor: Actor | None = None
 
     @abstractmethod
     def write(self, batch: FeatureBatch) -> None:

@@ -26,11 +26,24 @@ DDL = [
     " key_id TEXT, entity TEXT, collection TEXT NOT NULL, operation TEXT NOT NULL,"
     " features INTEGER NOT NULL, status INTEGER NOT NULL)",
     "CREATE INDEX IF NOT EXISTS audit_by_collection ON {p}audit (collection, time)",
+    "CREATE TABLE IF NOT EXISTS {p}versions (collection TEXT NOT NULL, version INTEGER NOT NULL,"
+    " created TEXT NOT NULL, entity TEXT, key_id TEXT, operation TEXT NOT NULL,"
+    " features INTEGER NOT NULL, location TEXT NOT NULL, PRIMARY KEY (collection, version))",
     "CREATE TABLE IF NOT EXISTS {p}jobs (id TEXT PRIMARY KEY, entity TEXT NOT NULL,"
     " collection TEXT NOT NULL, operation TEXT NOT NULL, state TEXT NOT NULL,"
     " done INTEGER NOT NULL, total INTEGER, report TEXT, error TEXT, created TEXT NOT NULL,"
     " updated TEXT NOT NULL)",
 ]
+VERSION_COLUMNS = (
+    "collection",
+    "version",
+    "created",
+    "entity",
+    "key_id",
+    "operation",
+    "features",
+    "location",
+)
 JOB_COLUMNS = (
     "id",
     "entity",
@@ -79,6 +92,20 @@ class AuditEvent:
     operation: str
     features: int
     status: int
+
+
+@dataclass(frozen=True)
+class VersionRecord:
+    """One published generation of a collection: who made it, how, and where it lies."""
+
+    collection: str
+    version: int
+    created: str
+    entity: str | None
+    key_id: str | None
+    operation: str
+    features: int
+    location: str  # a file name (GeoPackage store) or a table name (PostGIS)
 
 
 @dataclass(frozen=True)
@@ -254,6 +281,39 @@ class Catalog:
             where += " AND time < ?"
             params.append(until)
         return where, tuple(params)
+
+    # -- versions --------------------------------------------------------------------------
+    def add_version(self, record: VersionRecord) -> None:
+        marks = ", ".join("?" * len(VERSION_COLUMNS))
+        self._do(
+            f"INSERT INTO {{p}}versions VALUES ({marks})",
+            tuple(getattr(record, c) for c in VERSION_COLUMNS),
+        )
+
+    def latest_version(self, collection_id: str) -> int:
+        rows = self._all(
+            "SELECT max(version) FROM {p}versions WHERE collection = ?", (collection_id,)
+        )
+        return int(rows[0][0] or 0)
+
+    def versions(self, collection_id: str) -> list[VersionRecord]:
+        rows = self._all(
+            f"SELECT {', '.join(VERSION_COLUMNS)} FROM {{p}}versions"
+            " WHERE collection = ? ORDER BY version",
+            (collection_id,),
+        )
+        return [VersionRecord(*r) for r in rows]
+
+    def get_version(self, collection_id: str, version: int) -> VersionRecord | None:
+        rows = self._all(
+            f"SELECT {', '.join(VERSION_COLUMNS)} FROM {{p}}versions"
+            " WHERE collection = ? AND version = ?",
+            (collection_id, version),
+        )
+        return VersionRecord(*rows[0]) if rows else None
+
+    def forget_versions(self, collection_id: str) -> None:
+        self._do("DELETE FROM {p}versions WHERE collection = ?", (collection_id,))
 
     # -- jobs ------------------------------------------------------------------------------
     def add_job(self, job: Job) -> None:

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -26,8 +27,8 @@ from ..domain.collection import CollectionInfo, PropertyDef, PropertyType, valid
 from ..domain.query import FeatureQuery
 from ..errors import CollectionNotFound
 from . import gpkg_format
-from .base import CollectionWriter, Feature, FeatureBatch, FeaturePage, Store
-from .catalog import Catalog
+from .base import Actor, CollectionWriter, Feature, FeatureBatch, FeaturePage, Store
+from .catalog import Catalog, VersionRecord
 from .gpkg_query import GpkgDialect, GpkgRows, Layout, bind_column
 from .paging import run_page
 from .sql import build_where, quote
@@ -78,6 +79,9 @@ class GeoPackageStore(Store):
 
     def path(self, collection_id: str) -> Path:
         return self.folder / f"{collection_id}.gpkg"
+
+    def version_path(self, collection_id: str, version: int) -> Path:
+        return self.folder / ".versions" / collection_id / f"{version}.gpkg"
 
     # -- reading ---------------------------------------------------------------------
     def _connect(self, collection_id: str) -> tuple[sqlite3.Connection, _Opened]:
@@ -145,7 +149,9 @@ class GeoPackageStore(Store):
         if not valid_collection_id(collection_id) or not path.exists():
             raise CollectionNotFound(collection_id)
         path.unlink()
+        shutil.rmtree(self.version_path(collection_id, 0).parent, ignore_errors=True)
         self.catalog.forget_access(collection_id)
+        self.catalog.forget_versions(collection_id)
 
     def close(self) -> None:
         for _key, conn in (getattr(self._local, "conns", None) or {}).values():
@@ -171,6 +177,7 @@ class _GpkgWriter(CollectionWriter):
         properties: list[PropertyDef],
         copy_of: Path | None = None,
     ):
+        self.store = store
         self.final = store.path(collection_id)
         self.tmp = store.folder / f".{collection_id}.{uuid.uuid4().hex}.tmp"
         self.properties = properties
@@ -265,6 +272,8 @@ class _GpkgWriter(CollectionWriter):
 
     def commit(self, info: CollectionInfo) -> None:
         conn, layout = self.conn, self.layout
+        version = self.store.catalog.latest_version(info.id) + 1  # we hold the writer turn
+        info = info.model_copy(update={"version": version})
         conn.execute(
             "UPDATE gpkg_geometry_columns SET geometry_type_name = ?, z = ? WHERE table_name = ?",
             (info.geometry_type.upper(), int(self.has_z), layout.table),
@@ -290,14 +299,34 @@ class _GpkgWriter(CollectionWriter):
         conn.close()
         with open(self.tmp, "rb+") as handle:
             os.fsync(handle.fileno())
+        kept = self.store.version_path(info.id, version)
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        os.link(self.tmp, kept)  # every generation stays readable as its version
         os.replace(self.tmp, self.final)
         _fsync_dir(self.final.parent)
+        actor = self.actor or Actor(operation="write")
+        self.store.catalog.add_version(
+            VersionRecord(
+                collection=info.id,
+                version=version,
+                created=_utc_now(),
+                entity=actor.entity,
+                key_id=actor.key_id,
+                operation=actor.operation,
+                features=info.feature_count,
+                location=kept.name,
+            )
+        )
         self._unlock()
 
     def abort(self) -> None:
         self.conn.close()
         self.tmp.unlink(missing_ok=True)
         self._unlock()
+
+
+def _utc_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -10,12 +10,12 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import orjson
 import psycopg
 import shapely
-from psycopg import sql as pgsql
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
@@ -23,7 +23,7 @@ from ..domain.collection import CollectionInfo, PropertyDef, PropertyType
 from ..domain.query import BBox, FeatureQuery
 from ..domain.values import output_value
 from ..errors import CollectionNotFound, StoreError
-from .base import CollectionWriter, Feature, FeatureBatch, FeaturePage, Store
+from .base import Actor, CollectionWriter, Feature, FeatureBatch, FeaturePage, Store
 from .catalog import Catalog
 from .paging import run_page
 from .rows import SqlRows
@@ -204,7 +204,10 @@ class PostgisStore(Store):
             table, _info = self._lookup(conn, collection_id)
             conn.execute(f"DELETE FROM {self.collections_table} WHERE id = %s", (collection_id,))
             conn.execute(f"DROP TABLE IF EXISTS {table}")
+            for record in self.catalog.versions(collection_id):
+                conn.execute(f"DROP TABLE IF EXISTS {quote(self.schema)}.{quote(record.location)}")
         self.catalog.forget_access(collection_id)
+        self.catalog.forget_versions(collection_id)
 
     def close(self) -> None:
         self.pool.close()
@@ -270,10 +273,27 @@ class _PgWriter(CollectionWriter):
             if info.has_null_geometry:
                 conn.execute(f'CREATE INDEX ON {self.table} ("fid") WHERE "geom" IS NULL')
             conn.execute(f"ANALYZE {self.table}")
-            old = conn.execute(
-                f"SELECT table_name FROM {self.store.collections_table} WHERE id = %s FOR UPDATE",
+            versions = f"{quote(self.store.schema)}.versions"
+            (latest,) = conn.execute(
+                f"SELECT coalesce(max(version), 0) FROM {versions} WHERE collection = %s",
                 (self.collection_id,),
             ).fetchone()
+            info = info.model_copy(update={"version": latest + 1})
+            actor = self.actor or Actor(operation="write")
+            # the old table stays: it is the previous version, still readable
+            conn.execute(
+                f"INSERT INTO {versions} VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                (
+                    self.collection_id,
+                    latest + 1,
+                    datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    actor.entity,
+                    actor.key_id,
+                    actor.operation,
+                    info.feature_count,
+                    self.table_name,
+                ),
+            )
             conn.execute(
                 f"INSERT INTO {self.store.collections_table} (id, table_name, info)"
                 " VALUES (%s, %s, %s)"
@@ -281,12 +301,6 @@ class _PgWriter(CollectionWriter):
                 " info = EXCLUDED.info",
                 (self.collection_id, self.table_name, Jsonb(orjson.loads(info.model_dump_json()))),
             )
-            if old is not None:
-                conn.execute(
-                    pgsql.SQL("DROP TABLE IF EXISTS {}.{}").format(
-                        pgsql.Identifier(self.store.schema), pgsql.Identifier(old[0])
-                    )
-                )
             conn.commit()
         except BaseException:
             self.abort()
