@@ -11,7 +11,18 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from . import __version__
-from .api import access, audit, collections, editing, entities, items, jobs, landing, uploads
+from .api import (
+    access,
+    audit,
+    collections,
+    editing,
+    entities,
+    items,
+    jobs,
+    landing,
+    uploads,
+    versions,
+)
 from .api.html.render import STATIC, make_environment
 from .api.oidc import OidcVerifier
 from .api.problems import add_exception_handlers
@@ -52,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(collections.router)
     app.include_router(items.router)
     app.include_router(editing.router)
+    app.include_router(versions.router)
     app.include_router(access.router)
     app.include_router(entities.router)
     app.include_router(uploads.router)

@@ -78,6 +78,11 @@ class PayloadTooLarge(ServiceError):
     title = "Payload too large"
 
 
+class VersionNotFound(NotFound):
+    def __init__(self, collection_id: str, version: int) -> None:
+        super().__init__(f"collection {collection_id!r} has no version {version}")
+
+
 class NotAcceptable(ServiceError):
     title = "Not acceptable"
 

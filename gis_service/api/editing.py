@@ -31,7 +31,7 @@ from ..errors import (
     Unauthorized,
 )
 from ..ingest.validate import check_batch
-from ..store.base import Feature, Store
+from ..store.base import Actor, Feature, Store
 from ..store.edits import EditBatch, apply_edits
 from .audit import note
 from .deps import PrincipalDep, Resolved, ResolvedDep, SettingsDep, StoreDep
@@ -41,7 +41,7 @@ from .links import base_url
 router = APIRouter(tags=["Features"])
 
 
-def _require_writer(principal: Principal, resolved: Resolved) -> None:
+def require_writer(principal: Principal, resolved: Resolved) -> None:
     if principal.entity is None:
         raise Unauthorized("editing needs an API key (Authorization: Bearer ...)")
     if not can_write(principal, resolved.policy):
@@ -144,11 +144,12 @@ async def create_item(
     store: StoreDep,
     settings: SettingsDep,
 ) -> Response:
-    _require_writer(principal, resolved)
+    require_writer(principal, resolved)
     info = resolved.info
     geometry, props = _feature_in(info, await request.body())
     edits = EditBatch(geometries=[geometry], properties=[props], fids=[None])
-    (fid,) = await run_in_threadpool(apply_edits, store, info, lambda: edits)
+    actor = Actor("insert", principal.entity, principal.key_id)
+    (fid,) = await run_in_threadpool(apply_edits, store, info, lambda: edits, actor)
     note(request, info.id, "insert", 1)
     return await _answer(store, info, fid, 201, base_url(request, settings))
 
@@ -165,7 +166,7 @@ async def _change(
     plan: Plan,
 ) -> int:
     """PUT, PATCH and DELETE: If-Match is checked under the collection's writer turn."""
-    _require_writer(principal, resolved)
+    require_writer(principal, resolved)
     info = resolved.info
     fid = _fid(info, feature_id)
     expected = request.headers.get("if-match")
@@ -179,7 +180,8 @@ async def _change(
             raise PreconditionFailed(f"feature {fid} changed since that ETag; GET it again")
         return plan(info, current, raw)
 
-    await run_in_threadpool(apply_edits, store, info, edits)
+    actor = Actor(f"{request.method.lower()} feature {fid}", principal.entity, principal.key_id)
+    await run_in_threadpool(apply_edits, store, info, edits, actor)
     return fid
 
 

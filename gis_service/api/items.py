@@ -17,6 +17,7 @@ from ..domain.query import (
     parse_equals,
     parse_limit,
     parse_offset,
+    parse_version,
 )
 from ..errors import FeatureNotFound, InvalidParameter
 from ..settings import Settings
@@ -29,7 +30,7 @@ from .links import GEOJSON, JSON, base_url, link, self_and_alternate, with_param
 from .negotiation import READ, Format, negotiate, reject_unknown
 
 router = APIRouter(tags=["Features"])
-ITEMS_PARAMS = frozenset({"f", "limit", "bbox", "datetime", "cursor", "offset"})
+ITEMS_PARAMS = frozenset({"f", "limit", "bbox", "datetime", "cursor", "offset", "version"})
 GEOJSON_HEADERS = {"Content-Crs": "<http://www.opengis.net/def/crs/OGC/1.3/CRS84>"}
 
 
@@ -45,6 +46,7 @@ def parse_query(request: Request, info: CollectionInfo, settings: Settings) -> F
         equals=parse_equals(info, {k: v for k, v in qp.items() if k in filters}),
         cursor=Cursor.decode(qp["cursor"]) if "cursor" in qp else None,
         offset=parse_offset(qp.get("offset")),
+        version=parse_version(qp.get("version")),
     )
     if query.cursor is not None and query.offset:
         raise InvalidParameter("offset", "cannot be combined with cursor")
@@ -135,12 +137,13 @@ async def item(
     request: Request, info: CollectionDep, store: StoreDep, settings: SettingsDep, featureId: str
 ) -> Response:
     fmt = negotiate(request)
-    reject_unknown(request, frozenset({"f"}))
+    reject_unknown(request, frozenset({"f", "version"}))
+    version = parse_version(request.query_params.get("version"))
     try:
         fid = int(featureId)
     except ValueError:
         raise FeatureNotFound(info.id, featureId) from None
-    feature = await call_store(store, store.get_feature, collection=info, fid=fid)
+    feature = await call_store(store, store.get_feature, collection=info, fid=fid, version=version)
     note(request, info.id, "item", 1)
     base = base_url(request, settings)
     collection_url = f"{base}/collections/{info.id}"
@@ -150,7 +153,12 @@ async def item(
     if not html and etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers={"ETag": etag})
     body["links"] = [
-        *self_and_alternate(f"{collection_url}/items/{fid}", {}, GEOJSON, html),
+        *self_and_alternate(
+            f"{collection_url}/items/{fid}",
+            {"version": str(version)} if version else {},
+            GEOJSON,
+            html,
+        ),
         link(collection_url, "collection", JSON, "the collection"),
     ]
     if html:

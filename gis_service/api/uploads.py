@@ -36,7 +36,7 @@ from ..errors import (
 from ..ingest import IngestOptions, IngestReport
 from ..ingest.safety import check_content, check_text, safe_filename
 from ..settings import Settings
-from ..store.base import Store
+from ..store.base import Actor, Store
 from .audit import note
 from .bodies import parse_model
 from .collections import collection_document
@@ -247,6 +247,8 @@ async def create_collection(
     form = parse_model(UploadForm, fields)
     policy = AccessPolicy(owner=principal.entity, visibility=form.visibility)
     await call_store(store, _absent, store, form.id)
+    options = _options(form)
+    options.actor = Actor("create", principal.entity, principal.key_id)
     outcome = await _ingest(
         request,
         store,
@@ -255,9 +257,7 @@ async def create_collection(
         entity=principal.entity or "",
         collection=form.id,
         operation="create",
-        run=lambda path, progress: _publish(
-            store, path, _with_progress(_options(form), progress), policy
-        ),
+        run=lambda path, progress: _publish(store, path, _with_progress(options, progress), policy),
     )
     if isinstance(outcome, Response):
         return outcome
@@ -294,6 +294,7 @@ async def _new_data(
     options = _options(UploadForm(id=resolved.info.id, **form.model_dump()))
     options.append = append
     operation = "append" if append else "replace"
+    options.actor = Actor(operation, principal.entity, principal.key_id)
     outcome = await _ingest(
         request,
         store,

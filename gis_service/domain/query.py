@@ -74,6 +74,7 @@ class FeatureQuery:
     equals: dict[str, Any] = field(default_factory=dict)
     cursor: Cursor | None = None
     offset: int = 0
+    version: int | None = None  # None: the current version
 
     @property
     def filtered(self) -> bool:
@@ -189,3 +190,11 @@ def parse_equals(collection: CollectionInfo, params: dict[str, str]) -> dict[str
         except ValueError as exc:
             raise InvalidParameter(name, f"{text!r} is not a valid {prop.type.value}") from exc
     return equals
+
+
+def parse_version(text: str | None) -> int | None:
+    if text is None:
+        return None
+    if not text.isdigit() or int(text) < 1:
+        raise InvalidParameter("version", f"{text!r} is not a version number (1, 2, ...)")
+    return int(text)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..domain.collection import PropertyDef
+from ..store.base import Actor
 from .validate import MAX_REJECTIONS_LISTED, Checked, Rejection
 
 
@@ -25,6 +26,7 @@ class IngestOptions:
     append: bool = False
     encoding: str | None = None  # the source's text encoding, when it does not say
     on_progress: Callable[[int, int | None], None] | None = None  # (done, total)
+    actor: Actor | None = None  # who imports, for the version record
 
 
 @dataclass

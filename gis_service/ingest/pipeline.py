@@ -19,7 +19,7 @@ from tqdm import tqdm
 from ..domain.collection import CollectionInfo, PropertyDef, PropertyType, TemporalFields
 from ..domain.values import format_datetime, parse_datetime_text, storage_datetime
 from ..errors import CollectionNotFound, IngestError
-from ..store.base import FeatureBatch, Store
+from ..store.base import Actor, FeatureBatch, Store
 from .options import IngestOptions, IngestReport
 from .readers import Source, open_source
 from .reproject import to_wgs84
@@ -304,6 +304,7 @@ def import_file(store: Store, path: Path, options: IngestOptions) -> IngestRepor
             properties=properties,
             keep_existing=options.append,
         ) as writer:
+            writer.actor = options.actor or Actor("append" if options.append else "import")
             if options.append:
                 # what the collection holds now that this writer has its turn
                 previous = writer.previous

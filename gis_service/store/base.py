@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 
 from ..domain.collection import CollectionInfo, PropertyDef, valid_collection_id
 from ..domain.query import FeatureQuery
-from ..errors import IngestError
+from ..errors import IngestError, InvalidParameter, VersionNotFound
 from .catalog import Catalog
 
 
@@ -30,6 +31,36 @@ class Actor:
     operation: str
     entity: str | None = None
     key_id: str | None = None
+
+
+@dataclass
+class Changes:
+    """What changed between an old version and the current one, for keeping a copy in sync."""
+
+    since: int
+    version: int
+    inserted: list[Feature]
+    updated: list[Feature]
+    deleted: list[int]
+
+
+MAX_CHANGES = 10_000
+
+
+def classify(
+    old_ids: set[int], new_ids: set[int], differing: set[int]
+) -> tuple[list[int], list[int], list[int]]:
+    """(inserted, updated, deleted) ids, each sorted, refusing an unbounded answer."""
+    inserted = sorted(new_ids - old_ids)
+    deleted = sorted(old_ids - new_ids)
+    updated = sorted(differing & old_ids & new_ids)
+    if len(inserted) + len(updated) + len(deleted) > MAX_CHANGES:
+        raise InvalidParameter(
+            "since",
+            f"more than {MAX_CHANGES:,} changes since that version;"
+            " download the collection instead",
+        )
+    return inserted, updated, deleted
 
 
 @dataclass
@@ -117,11 +148,18 @@ class Store(ABC):
     def query_features(self, *, collection: CollectionInfo, query: FeatureQuery) -> FeaturePage: ...
 
     @abstractmethod
-    def get_feature(self, *, collection: CollectionInfo, fid: int) -> Feature:
+    def get_feature(
+        self, *, collection: CollectionInfo, fid: int, version: int | None = None
+    ) -> Feature:
         """Raises FeatureNotFound."""
 
     def replace_collection(
-        self, *, collection_id: str, properties: list[PropertyDef], keep_existing: bool = False
+        self,
+        *,
+        collection_id: str,
+        properties: list[PropertyDef],
+        keep_existing: bool = False,
+        from_version: int | None = None,
     ) -> CollectionWriter:
         """Start writing a collection (new or replacing); see CollectionWriter.
 
@@ -130,12 +168,40 @@ class Store(ABC):
         """
         if not valid_collection_id(collection_id):
             raise IngestError(f"collection id {collection_id!r} is not allowed")
-        return self._writer(collection_id, properties, keep_existing)
+        return self._writer(collection_id, properties, keep_existing, from_version)
 
     @abstractmethod
     def _writer(
-        self, collection_id: str, properties: list[PropertyDef], keep_existing: bool
-    ) -> CollectionWriter: ...
+        self,
+        collection_id: str,
+        properties: list[PropertyDef],
+        keep_existing: bool,
+        from_version: int | None,
+    ) -> CollectionWriter:
+        """`from_version`: start from that version's rows instead of the current ones."""
+
+    @abstractmethod
+    def changes(self, *, collection_id: str, since: int) -> Changes:
+        """Features inserted, updated and deleted since version `since`."""
+
+    def version_info(self, collection_id: str, version: int) -> CollectionInfo:
+        record = self.catalog.get_version(collection_id, version)
+        if record is None:
+            raise VersionNotFound(collection_id, version)
+        return CollectionInfo.model_validate_json(record.info)
+
+    def restore_version(self, *, collection_id: str, version: int, actor: Actor) -> CollectionInfo:
+        """A new version equal to an old one (a rollback that keeps the history)."""
+        old = self.version_info(collection_id, version)
+        with self.replace_collection(
+            collection_id=collection_id,
+            properties=old.properties,
+            keep_existing=True,
+            from_version=version,
+        ) as writer:
+            writer.actor = actor
+            writer.commit(old.model_copy(update={"updated": datetime.now(UTC)}))
+        return self.get_collection(collection_id)
 
     @abstractmethod
     def delete_collection(self, *, collection_id: str) -> None: ...

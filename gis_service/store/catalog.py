@@ -28,7 +28,8 @@ DDL = [
     "CREATE INDEX IF NOT EXISTS audit_by_collection ON {p}audit (collection, time)",
     "CREATE TABLE IF NOT EXISTS {p}versions (collection TEXT NOT NULL, version INTEGER NOT NULL,"
     " created TEXT NOT NULL, entity TEXT, key_id TEXT, operation TEXT NOT NULL,"
-    " features INTEGER NOT NULL, location TEXT NOT NULL, PRIMARY KEY (collection, version))",
+    " features INTEGER NOT NULL, location TEXT NOT NULL, info TEXT NOT NULL,"
+    " PRIMARY KEY (collection, version))",
     "CREATE TABLE IF NOT EXISTS {p}jobs (id TEXT PRIMARY KEY, entity TEXT NOT NULL,"
     " collection TEXT NOT NULL, operation TEXT NOT NULL, state TEXT NOT NULL,"
     " done INTEGER NOT NULL, total INTEGER, report TEXT, error TEXT, created TEXT NOT NULL,"
@@ -43,6 +44,7 @@ VERSION_COLUMNS = (
     "operation",
     "features",
     "location",
+    "info",
 )
 JOB_COLUMNS = (
     "id",
@@ -106,6 +108,7 @@ class VersionRecord:
     operation: str
     features: int
     location: str  # a file name (GeoPackage store) or a table name (PostGIS)
+    info: str  # the version's CollectionInfo, as JSON
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import shapely
 
 from ..domain.collection import CollectionInfo
 from ..domain.values import format_datetime, parse_datetime_text
-from .base import FeatureBatch, Store
+from .base import Actor, FeatureBatch, Store
 
 _TYPE_NAMES = {
     0: "Point",
@@ -40,7 +40,10 @@ class EditBatch:
 
 
 def apply_edits(
-    store: Store, collection: CollectionInfo, plan: Callable[[], EditBatch]
+    store: Store,
+    collection: CollectionInfo,
+    plan: Callable[[], EditBatch],
+    actor: Actor | None = None,
 ) -> list[int]:
     """Apply the edits `plan()` returns under the writer's turn; the written rows' ids.
 
@@ -50,6 +53,7 @@ def apply_edits(
     with store.replace_collection(
         collection_id=collection.id, properties=collection.properties, keep_existing=True
     ) as writer:
+        writer.actor = actor or Actor("edit")
         edits = plan()
         current = writer.previous or collection
         next_fid = writer.next_fid

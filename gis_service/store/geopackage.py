@@ -25,12 +25,21 @@ import shapely
 
 from ..domain.collection import CollectionInfo, PropertyDef, PropertyType, valid_collection_id
 from ..domain.query import FeatureQuery
-from ..errors import CollectionNotFound
+from ..errors import CollectionNotFound, VersionNotFound
 from . import gpkg_format
-from .base import Actor, CollectionWriter, Feature, FeatureBatch, FeaturePage, Store
+from .base import (
+    Actor,
+    Changes,
+    CollectionWriter,
+    Feature,
+    FeatureBatch,
+    FeaturePage,
+    Store,
+    classify,
+)
 from .catalog import Catalog, VersionRecord
 from .gpkg_query import GpkgDialect, GpkgRows, Layout, bind_column
-from .paging import run_page
+from .paging import check_filters, run_page
 from .sql import build_where, quote
 
 MMAP_BYTES = 1 << 30
@@ -84,10 +93,17 @@ class GeoPackageStore(Store):
         return self.folder / ".versions" / collection_id / f"{version}.gpkg"
 
     # -- reading ---------------------------------------------------------------------
-    def _connect(self, collection_id: str) -> tuple[sqlite3.Connection, _Opened]:
+    def _connect(
+        self, collection_id: str, version: int | None = None
+    ) -> tuple[sqlite3.Connection, _Opened]:
         if not valid_collection_id(collection_id):
             raise CollectionNotFound(collection_id)
         path = self.path(collection_id)
+        if version is not None:
+            if self.catalog.get_version(collection_id, version) is None:
+                raise VersionNotFound(collection_id, version)
+            path = self.version_path(collection_id, version)
+            collection_id = f"{collection_id}@{version}"  # its own cache entries
         try:
             st = path.stat()
         except FileNotFoundError:
@@ -127,22 +143,56 @@ class GeoPackageStore(Store):
         return self._connect(collection_id)[1].info
 
     def query_features(self, *, collection: CollectionInfo, query: FeatureQuery) -> FeaturePage:
-        conn, opened = self._connect(collection.id)
+        conn, opened = self._connect(collection.id, query.version)
+        check_filters(opened.info, query)
         rows = GpkgRows(conn, opened.info, opened.layout, query)
         where = build_where(opened.info, query, GpkgDialect(opened.layout))
         return run_page(rows, opened.info, query, where, self.count_cap)
 
-    def get_feature(self, *, collection: CollectionInfo, fid: int) -> Feature:
-        conn, opened = self._connect(collection.id)
+    def get_feature(
+        self, *, collection: CollectionInfo, fid: int, version: int | None = None
+    ) -> Feature:
+        conn, opened = self._connect(collection.id, version)
         return GpkgRows(conn, opened.info, opened.layout).by_id(fid, collection.id)
 
     # -- writing ---------------------------------------------------------------------
     def _writer(
-        self, collection_id: str, properties: list[PropertyDef], keep_existing: bool
+        self,
+        collection_id: str,
+        properties: list[PropertyDef],
+        keep_existing: bool,
+        from_version: int | None,
     ) -> CollectionWriter:
-        if keep_existing:
-            return _GpkgWriter.appending(self, collection_id, properties)
-        return _GpkgWriter(self, collection_id, properties)
+        if not keep_existing:
+            return _GpkgWriter(self, collection_id, properties)
+        self.get_collection(collection_id)  # raises CollectionNotFound
+        source = self.path(collection_id)
+        if from_version is not None:
+            self.version_info(collection_id, from_version)  # raises VersionNotFound
+            source = self.version_path(collection_id, from_version)
+        return _GpkgWriter(self, collection_id, properties, copy_of=source)
+
+    def changes(self, *, collection_id: str, since: int) -> Changes:
+        conn, opened = self._connect(collection_id)
+        old_conn, old = self._connect(collection_id, since)
+        ids = _id_query(opened.layout)
+        new_ids = {r[0] for r in conn.execute(ids)}
+        old_ids = {r[0] for r in old_conn.execute(_id_query(old.layout))}
+        if old.info.properties == opened.info.properties and old.layout == opened.layout:
+            differing = _differing(
+                self.path(collection_id), self.version_path(collection_id, since), opened
+            )
+        else:  # a new schema: every kept feature counts as updated
+            differing = new_ids & old_ids
+        inserted, updated, deleted = classify(old_ids, new_ids, differing)
+        rows = GpkgRows(conn, opened.info, opened.layout)
+        return Changes(
+            since=since,
+            version=opened.info.version,
+            inserted=rows.by_ids(inserted),
+            updated=rows.by_ids(updated),
+            deleted=deleted,
+        )
 
     def delete_collection(self, *, collection_id: str) -> None:
         path = self.path(collection_id)
@@ -240,13 +290,6 @@ class _GpkgWriter(CollectionWriter):
             f" VALUES ({marks})"
         )
 
-    @classmethod
-    def appending(
-        cls, store: GeoPackageStore, collection_id: str, properties: list[PropertyDef]
-    ) -> _GpkgWriter:
-        store.get_collection(collection_id)  # raises CollectionNotFound
-        return cls(store, collection_id, properties, copy_of=store.path(collection_id))
-
     def write(self, batch: FeatureBatch) -> None:
         fids = batch.fids.tolist()
         self.has_z = self.has_z or bool(shapely.has_z(batch.geometries).any())
@@ -315,6 +358,7 @@ class _GpkgWriter(CollectionWriter):
                 operation=actor.operation,
                 features=info.feature_count,
                 location=kept.name,
+                info=info.model_dump_json(),
             )
         )
         self._unlock()
@@ -323,6 +367,27 @@ class _GpkgWriter(CollectionWriter):
         self.conn.close()
         self.tmp.unlink(missing_ok=True)
         self._unlock()
+
+
+def _id_query(layout: Layout) -> str:
+    return f"SELECT {quote(layout.fid)} FROM {quote(layout.table)}"
+
+
+def _differing(current: Path, old: Path, opened: _Opened) -> set[int]:
+    """Ids whose geometry or any property differs between two files of one schema."""
+    layout = opened.layout
+    t, f = quote(layout.table), quote(layout.fid)
+    columns = [quote(layout.geom)] + [quote(p.name) for p in opened.info.properties]
+    differs = " OR ".join(f"n.{c} IS NOT o.{c}" for c in columns)
+    conn = sqlite3.connect(f"file:{current}?mode=ro", uri=True)
+    try:
+        conn.execute("ATTACH DATABASE ? AS old", (f"file:{old}?mode=ro",))
+        rows = conn.execute(
+            f"SELECT n.{f} FROM main.{t} n JOIN old.{t} o ON o.{f} = n.{f} WHERE {differs}"
+        ).fetchall()
+    finally:
+        conn.close()
+    return {r[0] for r in rows}
 
 
 def _utc_now() -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..domain.collection import CollectionInfo
 from ..domain.query import FeatureQuery
+from ..errors import InvalidParameter
 from .base import FeaturePage
 from .rows import SqlRows
 from .sql import Where
@@ -41,3 +42,10 @@ def run_page(
         has_next = source.exists(where, after=pivot, before=None)
     matched = source.count(where, count_cap) if query.filtered else collection.feature_count
     return FeaturePage(features=rows, number_matched=matched, has_next=has_next, has_prev=has_prev)
+
+
+def check_filters(info: CollectionInfo, query: FeatureQuery) -> None:
+    """An older version may lack a property the current one has: a 400, not a SQL error."""
+    for name in query.equals:
+        if info.prop(name) is None:
+            raise InvalidParameter(name, f"not a property of version {info.version}")

@@ -22,10 +22,19 @@ from psycopg_pool import ConnectionPool
 from ..domain.collection import CollectionInfo, PropertyDef, PropertyType
 from ..domain.query import BBox, FeatureQuery
 from ..domain.values import output_value
-from ..errors import CollectionNotFound, StoreError
-from .base import Actor, CollectionWriter, Feature, FeatureBatch, FeaturePage, Store
+from ..errors import CollectionNotFound, StoreError, VersionNotFound
+from .base import (
+    Actor,
+    Changes,
+    CollectionWriter,
+    Feature,
+    FeatureBatch,
+    FeaturePage,
+    Store,
+    classify,
+)
 from .catalog import Catalog
-from .paging import run_page
+from .paging import check_filters, run_page
 from .rows import SqlRows
 from .sql import build_where, quote
 
@@ -144,7 +153,20 @@ class PostgisStore(Store):
             " id text PRIMARY KEY, table_name text NOT NULL, info jsonb NOT NULL)"
         )
 
-    def _lookup(self, conn: psycopg.Connection, collection_id: str) -> tuple[str, CollectionInfo]:
+    def _lookup(
+        self, conn: psycopg.Connection, collection_id: str, version: int | None = None
+    ) -> tuple[str, CollectionInfo]:
+        if version is not None:
+            found = conn.execute(
+                f"SELECT location, info FROM {quote(self.schema)}.versions"
+                " WHERE collection = %s AND version = %s",
+                (collection_id, version),
+            ).fetchone()
+            if found is None:
+                self._lookup(conn, collection_id)  # 404 for the collection itself first
+                raise VersionNotFound(collection_id, version)
+            info = CollectionInfo.model_validate_json(found[1])
+            return f"{quote(self.schema)}.{quote(found[0])}", info
         row = conn.execute(
             f"SELECT table_name, info FROM {self.collections_table} WHERE id = %s", (collection_id,)
         ).fetchone()
@@ -161,7 +183,12 @@ class PostgisStore(Store):
         with self.pool.connection() as conn:
             return self._lookup(conn, collection_id)[1]
 
-    def _read(self, collection_id: str, work: Callable[[PgRows, CollectionInfo], T]) -> T:
+    def _read(
+        self,
+        collection_id: str,
+        work: Callable[[PgRows, CollectionInfo], T],
+        version: int | None = None,
+    ) -> T:
         """Run `work` on the collection's current table.
 
         A replace commits by swapping the catalog row and dropping the old table; a read
@@ -169,7 +196,7 @@ class PostgisStore(Store):
         """
         with self.pool.connection() as conn:
             for attempt in range(3):
-                table, info = self._lookup(conn, collection_id)
+                table, info = self._lookup(conn, collection_id, version)
                 try:
                     return work(PgRows(conn, table, info), info)
                 except psycopg.errors.UndefinedTable:
@@ -179,25 +206,62 @@ class PostgisStore(Store):
 
     def query_features(self, *, collection: CollectionInfo, query: FeatureQuery) -> FeaturePage:
         def page(rows: PgRows, info: CollectionInfo) -> FeaturePage:
+            check_filters(info, query)
             where = build_where(info, query, PgDialect(info))
             return run_page(rows, info, query, where, self.count_cap)
 
-        return self._read(collection.id, page)
+        return self._read(collection.id, page, query.version)
 
-    def get_feature(self, *, collection: CollectionInfo, fid: int) -> Feature:
-        return self._read(collection.id, lambda rows, _info: rows.by_id(fid, collection.id))
+    def get_feature(
+        self, *, collection: CollectionInfo, fid: int, version: int | None = None
+    ) -> Feature:
+        return self._read(
+            collection.id, lambda rows, _info: rows.by_id(fid, collection.id), version
+        )
 
     def _writer(
-        self, collection_id: str, properties: list[PropertyDef], keep_existing: bool
+        self,
+        collection_id: str,
+        properties: list[PropertyDef],
+        keep_existing: bool,
+        from_version: int | None,
     ) -> CollectionWriter:
         writer = _PgWriter(self, collection_id, properties)
         if keep_existing:
             try:
-                writer.copy_current()
+                writer.copy_current(from_version)
             except BaseException:
                 writer.abort()
                 raise
         return writer
+
+    def changes(self, *, collection_id: str, since: int) -> Changes:
+        with self.pool.connection() as conn:
+            table, info = self._lookup(conn, collection_id)
+            old_table, old = self._lookup(conn, collection_id, since)
+            new_ids = {r[0] for r in conn.execute(f'SELECT "fid" FROM {table}')}
+            old_ids = {r[0] for r in conn.execute(f'SELECT "fid" FROM {old_table}')}
+            if old.properties == info.properties:
+                columns = ['"geom"'] + [quote(_column(i)) for i in range(len(info.properties))]
+                differs = " OR ".join(f"n.{c} IS DISTINCT FROM o.{c}" for c in columns)
+                differing = {
+                    r[0]
+                    for r in conn.execute(
+                        f'SELECT n."fid" FROM {table} n JOIN {old_table} o ON o."fid" = n."fid"'
+                        f" WHERE {differs}"
+                    )
+                }
+            else:  # a new schema: every kept feature counts as updated
+                differing = new_ids & old_ids
+            inserted, updated, deleted = classify(old_ids, new_ids, differing)
+            rows = PgRows(conn, table, info)
+            return Changes(
+                since=since,
+                version=info.version,
+                inserted=rows.by_ids(inserted),
+                updated=rows.by_ids(updated),
+                deleted=deleted,
+            )
 
     def delete_collection(self, *, collection_id: str) -> None:
         with self.pool.connection() as conn, conn.transaction():
@@ -242,9 +306,9 @@ class _PgWriter(CollectionWriter):
         names = ", ".join(['"fid"', '"geom"'] + [quote(_column(i)) for i in range(len(properties))])
         self.copy_sql = f"COPY {self.table} ({names}) FROM STDIN"
 
-    def copy_current(self) -> None:
-        """Start from the current generation's rows (same positional columns)."""
-        old, self.previous = self.store._lookup(self.conn, self.collection_id)
+    def copy_current(self, version: int | None = None) -> None:
+        """Start from the current generation's rows, or a version's (same positional columns)."""
+        old, self.previous = self.store._lookup(self.conn, self.collection_id, version)
         self.conn.execute(f"INSERT INTO {self.table} SELECT * FROM {old}")
         (top,) = self.conn.execute(f'SELECT max("fid") FROM {self.table}').fetchone()
         self.next_fid = (top or 0) + 1
@@ -282,7 +346,7 @@ class _PgWriter(CollectionWriter):
             actor = self.actor or Actor(operation="write")
             # the old table stays: it is the previous version, still readable
             conn.execute(
-                f"INSERT INTO {versions} VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                f"INSERT INTO {versions} VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
                 (
                     self.collection_id,
                     latest + 1,
@@ -292,6 +356,7 @@ class _PgWriter(CollectionWriter):
                     actor.operation,
                     info.feature_count,
                     self.table_name,
+                    info.model_dump_json(),
                 ),
             )
             conn.execute(

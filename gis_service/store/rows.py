@@ -35,6 +35,18 @@ class SqlRows(ABC):
             raise FeatureNotFound(collection_id, str(fid))
         return self.feature(found)
 
+    def by_ids(self, fids: list[int]) -> list[Feature]:
+        """Rows with these ids, in id order (chunked: SQL parameter lists are bounded)."""
+        out: list[Feature] = []
+        for start in range(0, len(fids), 500):
+            chunk = fids[start : start + 500]
+            marks = ", ".join([self.ph] * len(chunk))
+            rows = self.conn.execute(
+                f"{self.select_sql} WHERE {self.fid} IN ({marks}) ORDER BY {self.fid}", chunk
+            ).fetchall()
+            out += [self.feature(r) for r in rows]
+        return sorted(out, key=lambda f: f.fid)
+
     def _where(self, where: Where, after: int | None, before: int | None) -> tuple[str, list]:
         sql, params = where.sql(), list(where.params)
         if after is not None:

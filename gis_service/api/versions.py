@@ -1,0 +1,103 @@
+"""Versions of a collection, reading an old one, rolling back, and the changes feed."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from ..domain.query import parse_version
+from ..errors import InvalidParameter
+from ..store.base import Actor
+from .audit import note
+from .collections import collection_document
+from .deps import PrincipalDep, ResolvedDep, SettingsDep, StoreDep, call_store
+from .editing import require_writer
+from .encoding import dumps, feature_dict, geometry_fragments
+from .links import GEOJSON, JSON, base_url, link
+from .negotiation import reject_unknown
+
+router = APIRouter(tags=["Versions"])
+
+
+@router.get("/collections/{collectionId}/versions", summary="The collection's versions")
+async def versions(
+    request: Request, resolved: ResolvedDep, store: StoreDep, settings: SettingsDep
+) -> Response:
+    reject_unknown(request, frozenset())
+    base = f"{base_url(request, settings)}/collections/{resolved.info.id}"
+    records = await call_store(store, store.catalog.versions, resolved.info.id)
+    out = []
+    for record in records:
+        doc = {k: v for k, v in asdict(record).items() if k not in ("location", "info")}
+        doc["links"] = [
+            link(
+                f"{base}/items?version={record.version}",
+                "items",
+                GEOJSON,
+                f"the features of version {record.version}",
+            )
+        ]
+        out.append(doc)
+    note(request, resolved.info.id, "versions", 0)
+    return Response(
+        dumps({"collection": resolved.info.id, "current": resolved.info.version, "versions": out}),
+        media_type=JSON,
+    )
+
+
+@router.post(
+    "/collections/{collectionId}/versions/{version}/restore",
+    summary="Make an old version current again (as a new version)",
+)
+async def restore(
+    request: Request,
+    resolved: ResolvedDep,
+    principal: PrincipalDep,
+    store: StoreDep,
+    settings: SettingsDep,
+    version: str,
+) -> Response:
+    require_writer(principal, resolved)
+    number = parse_version(version)
+    if number is None:
+        raise InvalidParameter("version", "a version number is required")
+    actor = Actor(f"restore version {number}", principal.entity, principal.key_id)
+    info = await run_in_threadpool(
+        store.restore_version, collection_id=resolved.info.id, version=number, actor=actor
+    )
+    note(request, info.id, "restore", info.feature_count)
+    return Response(
+        dumps(collection_document(base_url(request, settings), info, resolved.policy, html=False)),
+        media_type=JSON,
+    )
+
+
+@router.get(
+    "/collections/{collectionId}/changes",
+    summary="Features inserted, updated and deleted since a version",
+)
+async def changes(request: Request, resolved: ResolvedDep, store: StoreDep) -> Response:
+    reject_unknown(request, frozenset({"since"}))
+    since = parse_version(request.query_params.get("since"))
+    if since is None:
+        raise InvalidParameter("since", "required: the version your copy holds")
+    found = await run_in_threadpool(store.changes, collection_id=resolved.info.id, since=since)
+    body = {
+        "collection": resolved.info.id,
+        "since": found.since,
+        "version": found.version,
+        "inserted": [
+            feature_dict(f, g)
+            for f, g in zip(found.inserted, geometry_fragments(found.inserted), strict=True)
+        ],
+        "updated": [
+            feature_dict(f, g)
+            for f, g in zip(found.updated, geometry_fragments(found.updated), strict=True)
+        ],
+        "deleted": found.deleted,
+    }
+    note(request, resolved.info.id, "changes", len(found.inserted) + len(found.updated))
+    return Response(dumps(body), media_type=JSON)
