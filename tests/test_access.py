@@ -74,6 +74,9 @@ ENDPOINTS = [
     "/collections/{cid}/items/1",
     "/collections/{cid}/items/1?f=html",
     "/collections/{cid}/items/99999",
+    "/collections/{cid}/items?version=1",
+    "/collections/{cid}/versions",
+    "/collections/{cid}/changes?since=1",
 ]
 
 

@@ -144,7 +144,7 @@ def _operation(
     }
 
 
-_ITEMS = ["limit", "bbox", "datetime", "cursor", "offset", "f"]
+_ITEMS = ["limit", "bbox", "datetime", "cursor", "offset", "version", "f"]
 
 
 def _collection_paths(info: CollectionInfo) -> dict[str, Any]:
@@ -183,7 +183,11 @@ def _collection_paths(info: CollectionInfo) -> dict[str, Any]:
             f"item_{safe}",
             f"One feature of '{info.title}'",
             "Features",
-            [_ref("parameters", "featureId"), _ref("parameters", "f")],
+            [_ref("parameters", n) for n in ("featureId", "version", "f")],
+                _ref("parameters", "featureId"),
+                _ref("parameters", "version"),
+                _ref("parameters", "f"),
+            ],
             "The feature.",
             "application/geo+json",
         ),
@@ -251,7 +255,9 @@ def build_openapi(base: str, settings: Settings, infos: list[CollectionInfo]) ->
             "version": __version__,
         },
         "servers": [{"url": base}],
-        "tags": [{"name": n} for n in ("Capabilities", "Collections", "Features", "Sharing")],
+        "tags": [
+            {"name": n} for n in ("Capabilities", "Collections", "Features", "Versions", "Sharing")
+        ],
         "security": [{}, {"bearer": []}],  # anonymous, or an API key
         "paths": paths,
         "components": {

@@ -150,6 +150,50 @@ def sharing_paths() -> dict[str, Any]:
                 )
             ),
         },
+        "/collections/{collectionId}/versions": {
+            "get": {
+                **_op(
+                    "versions",
+                    "The collection's versions: who made each, how, when.",
+                    "200",
+                    ["collectionId"],
+                ),
+                "tags": ["Versions"],
+                "security": [{}, {"bearer": []}],
+            }
+        },
+        "/collections/{collectionId}/versions/{version}/restore": {
+            "post": {
+                **_op(
+                    "restore",
+                    "Make a version current again, as a new version (writers).",
+                    "200",
+                    ["collectionId", "versionNumber"],
+                ),
+                "tags": ["Versions"],
+            }
+        },
+        "/collections/{collectionId}/changes": {
+            "get": {
+                **_op(
+                    "changes",
+                    "Features inserted, updated and deleted since a version.",
+                    "200",
+                    ["collectionId"],
+                ),
+                "tags": ["Versions"],
+                "security": [{}, {"bearer": []}],
+                "parameters": [
+                    {"$ref": "#/components/parameters/collectionId"},
+                    {
+                        "name": "since",
+                        "in": "query",
+                        "required": True,
+                        "schema": {"type": "integer", "minimum": 1},
+                    },
+                ],
+            }
+        },
         "/audit": {"get": audit},
         "/audit/usage": {"get": usage},
         "/jobs/{jobId}": {
@@ -200,6 +244,19 @@ def sharing_parameters() -> dict[str, Any]:
         }
 
     return {
+        "version": {
+            "name": "version",
+            "in": "query",
+            "required": False,
+            "style": "form",
+            "explode": False,
+            "schema": {"type": "integer", "minimum": 1},
+            "description": "Read this version of the collection (default: current).",
+        },
+        "versionNumber": {
+            **path("version", "A version number."),
+            "schema": {"type": "integer", "minimum": 1},
+        },
         "jobId": path("jobId", "The job's id."),
         "entityId": path("entityId", "The entity's id."),
         "keyId": path("keyId", "The key's id (the part after gis_)."),
