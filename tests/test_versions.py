@@ -91,6 +91,8 @@ def test_versions_history_changes_and_rollback(world):
         (4, "delete feature 2", 3),
     ]
     assert listed["versions"][1]["entity"] == "sha"
+    assert listed["versions"][0]["report"]["features_stored"] == 3  # the import's report
+    assert listed["versions"][1]["report"] is None  # an edit has none
 
     assert names(client, editor) == {1: "renamed", 3: "site 2", 4: "new"}
     assert names(client, editor, "&version=1") == {1: "site 0", 2: "site 1", 3: "site 2"}

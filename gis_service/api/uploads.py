@@ -155,19 +155,7 @@ def save_upload(upload: UploadFile, folder: Path, settings: Settings) -> Path:
 
 
 def report_document(report: IngestReport) -> dict[str, Any]:
-    return {
-        "features_read": report.features_read,
-        "features_stored": report.features_stored,
-        "repaired": report.repaired,
-        "rejected": report.rejected,
-        "rejections": [{"row": r.row, "reason": r.reason} for r in report.rejections],
-        "source_crs": report.source_crs,
-        "reprojected": report.reprojected,
-        "bbox": report.bbox,
-        "geometry_type": report.geometry_type,
-        "schema": [{"name": p.name, "type": p.type.value} for p in report.properties],
-        "seconds": round(report.seconds, 3),
-    }
+    return report.document()
 
 
 def _absent(store: Store, collection_id: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
+import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
@@ -32,6 +33,7 @@ async def versions(
     out = []
     for record in records:
         doc = {k: v for k, v in asdict(record).items() if k not in ("location", "info")}
+        doc["report"] = orjson.loads(record.report) if record.report else None
         doc["links"] = [
             link(
                 f"{base}/items?version={record.version}",

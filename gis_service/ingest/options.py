@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..domain.collection import PropertyDef
 from ..store.base import Actor
@@ -49,6 +50,22 @@ class IngestReport:
         self.rejected += len(checked.rejections)
         room = MAX_REJECTIONS_LISTED - len(self.rejections)
         self.rejections.extend(checked.rejections[: max(room, 0)])
+
+    def document(self) -> dict[str, Any]:
+        """The report as JSON: in upload answers, job results and the version record."""
+        return {
+            "features_read": self.features_read,
+            "features_stored": self.features_stored,
+            "repaired": self.repaired,
+            "rejected": self.rejected,
+            "rejections": [{"row": r.row, "reason": r.reason} for r in self.rejections],
+            "source_crs": self.source_crs,
+            "reprojected": self.reprojected,
+            "bbox": self.bbox,
+            "geometry_type": self.geometry_type,
+            "schema": [{"name": p.name, "type": p.type.value} for p in self.properties],
+            "seconds": round(self.seconds, 3),
+        }
 
     def lines(self) -> list[str]:
         bbox = ", ".join(f"{v:.6f}" for v in self.bbox) if self.bbox else "empty"

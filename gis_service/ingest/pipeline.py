@@ -323,6 +323,8 @@ def import_file(store: Store, path: Path, options: IngestOptions) -> IngestRepor
                     options.on_progress(report.features_read, source.total)
             bar.close()
             report.bbox, report.geometry_type = acc.bbox, acc.geometry_type
+            report.seconds = time.perf_counter() - started
+            writer.report = report.document()
             kept_before = previous.feature_count if options.append and previous else 0
             writer.commit(
                 CollectionInfo(

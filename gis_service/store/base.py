@@ -101,6 +101,8 @@ class CollectionWriter(ABC):
     previous: CollectionInfo | None = None
     #: Who writes and why, for the version this commit publishes.
     actor: Actor | None = None
+    #: The ingest report (as JSON) of the data this commit publishes, when there is one.
+    report: dict[str, Any] | None = None
 
     @abstractmethod
     def write(self, batch: FeatureBatch) -> None:

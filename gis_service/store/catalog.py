@@ -28,7 +28,7 @@ DDL = [
     "CREATE INDEX IF NOT EXISTS audit_by_collection ON {p}audit (collection, time)",
     "CREATE TABLE IF NOT EXISTS {p}versions (collection TEXT NOT NULL, version INTEGER NOT NULL,"
     " created TEXT NOT NULL, entity TEXT, key_id TEXT, operation TEXT NOT NULL,"
-    " features INTEGER NOT NULL, location TEXT NOT NULL, info TEXT NOT NULL,"
+    " features INTEGER NOT NULL, location TEXT NOT NULL, info TEXT NOT NULL, report TEXT,"
     " PRIMARY KEY (collection, version))",
     "CREATE TABLE IF NOT EXISTS {p}jobs (id TEXT PRIMARY KEY, entity TEXT NOT NULL,"
     " collection TEXT NOT NULL, operation TEXT NOT NULL, state TEXT NOT NULL,"
@@ -45,6 +45,7 @@ VERSION_COLUMNS = (
     "features",
     "location",
     "info",
+    "report",
 )
 JOB_COLUMNS = (
     "id",
@@ -109,6 +110,7 @@ class VersionRecord:
     features: int
     location: str  # a file name (GeoPackage store) or a table name (PostGIS)
     info: str  # the version's CollectionInfo, as JSON
+    report: str | None = None  # the ingest report, as JSON, when data was imported
 
 
 @dataclass(frozen=True)

@@ -359,6 +359,7 @@ class _GpkgWriter(CollectionWriter):
                 features=info.feature_count,
                 location=kept.name,
                 info=info.model_dump_json(),
+                report=orjson.dumps(self.report).decode() if self.report else None,
             )
         )
         self._unlock()

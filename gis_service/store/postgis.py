@@ -346,7 +346,7 @@ class _PgWriter(CollectionWriter):
             actor = self.actor or Actor(operation="write")
             # the old table stays: it is the previous version, still readable
             conn.execute(
-                f"INSERT INTO {versions} VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                f"INSERT INTO {versions} VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                 (
                     self.collection_id,
                     latest + 1,
@@ -357,6 +357,7 @@ class _PgWriter(CollectionWriter):
                     info.feature_count,
                     self.table_name,
                     info.model_dump_json(),
+                    orjson.dumps(self.report).decode() if self.report else None,
                 ),
             )
             conn.execute(
