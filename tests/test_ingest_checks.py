@@ -150,3 +150,10 @@ def test_a_file_broken_part_way_is_a_clear_error(empty_store: Store, tmp_path: P
         import_file(empty_store, path, IngestOptions(collection_id="cut"))
     with pytest.raises(CollectionNotFound):
         empty_store.get_collection("cut")
+
+
+def test_empty_geometries_are_rejected_missing_ones_kept():
+    geoms = np.array([shapely.Point(), None, shapely.Point(55, 25)], dtype=object)
+    checked = validate.check_batch(geoms, first_row=1)
+    assert checked.keep.tolist() == [False, True, True]
+    assert [(r.row, r.reason) for r in checked.rejections] == [(1, "empty geometry")]

@@ -251,7 +251,6 @@ def _prepare(
     """One source batch, reprojected, checked and typed, as the store takes it."""
     geoms = shapely.from_wkb(batch.column(source.geometry_column).to_numpy(False))
     geoms, report.reprojected = to_wgs84(geoms, source.crs)
-    geoms[shapely.is_empty(geoms)] = None
     checked = check_batch(geoms, report.features_read + 1)
     report.note(checked)
     keep = checked.keep

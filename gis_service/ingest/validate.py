@@ -40,6 +40,11 @@ def check_batch(geoms: np.ndarray, first_row: int) -> Checked:
     present = ~shapely.is_missing(geoms)
     if not present.any():
         return Checked(keep, geoms, 0, rejections)
+    # a geometry that is there but empty is a broken row; a missing one is a feature
+    # without geometry, which is fine
+    for i in np.flatnonzero(present & shapely.is_empty(geoms)):
+        keep[i] = False
+        rejections.append(Rejection(first_row + int(i), "empty geometry"))
     vertices = shapely.get_num_coordinates(geoms)
     if vertices.max() > MAX_VERTICES:
         row = first_row + int(np.argmax(vertices))
