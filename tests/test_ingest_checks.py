@@ -157,3 +157,22 @@ def test_empty_geometries_are_rejected_missing_ones_kept():
     checked = validate.check_batch(geoms, first_row=1)
     assert checked.keep.tolist() == [False, True, True]
     assert [(r.row, r.reason) for r in checked.rejections] == [(1, "empty geometry")]
+
+
+def test_unparseable_wkt_in_csv_is_reported(empty_store: Store, tmp_path: Path):
+    path = tmp_path / "sites.csv"
+    path.write_text(
+        "name,wkt\n"
+        '"good","POINT (55.4 25.3)"\n'
+        '"broken","POINT (55.4 oops)"\n'
+        '"no geometry",""\n'
+        '"also good","POINT (55.5 25.3)"\n',
+        encoding="utf-8",
+    )
+    report = import_file(empty_store, path, IngestOptions(collection_id="csv"))
+    assert [(r.row, r.reason) for r in report.rejections] == [(2, "unparseable WKT")]
+    assert (report.features_read, report.features_stored) == (4, 3)
+    info = empty_store.get_collection("csv")
+    page = empty_store.query_features(collection=info, query=FeatureQuery(limit=10))
+    assert [f.properties["name"] for f in page.features] == ["good", "no geometry", "also good"]
+    assert page.features[1].wkb is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, date, datetime
 from datetime import time as dt_time
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from ..store.base import Actor, FeatureBatch, Store
 from .options import IngestOptions, IngestReport
 from .readers import Source, open_source
 from .reproject import to_wgs84
-from .validate import check_batch
+from .validate import Checked, Rejection, check_batch
 
 _GEOMETRY_NAMES = {
     0: "Point",
@@ -240,6 +241,15 @@ def _appendable(schema: _Schema, previous: CollectionInfo) -> list[PropertyDef]:
     return previous.properties
 
 
+def _unparsed_wkt(checked: Checked, geoms: np.ndarray, cells: list[str], first_row: int) -> None:
+    """Rows whose WKT text GDAL could not read: rejected with the reason, not kept empty."""
+    for i, cell in enumerate(cells):
+        if cell.strip() and geoms[i] is None and checked.keep[i]:
+            checked.keep[i] = False
+            checked.rejections.append(Rejection(first_row + i, "unparseable WKT"))
+    checked.rejections.sort(key=lambda r: r.row)
+
+
 def _prepare(
     batch: pa.RecordBatch,
     source: Source,
@@ -252,6 +262,10 @@ def _prepare(
     geoms = shapely.from_wkb(batch.column(source.geometry_column).to_numpy(False))
     geoms, report.reprojected = to_wgs84(geoms, source.crs)
     checked = check_batch(geoms, report.features_read + 1)
+    if source.wkt_cells is not None:
+        _unparsed_wkt(
+            checked, geoms, list(islice(source.wkt_cells, len(geoms))), report.features_read + 1
+        )
     report.note(checked)
     keep = checked.keep
     has_fids = fids.keep_source and source.fid_column in batch.schema.names

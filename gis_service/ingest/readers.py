@@ -6,6 +6,7 @@ GDAL build lacks a driver for; pyarrow reads that, guided by the file's `geo` me
 
 from __future__ import annotations
 
+import csv
 import json
 import zipfile
 from collections.abc import Iterator
@@ -40,6 +41,9 @@ class Source:
     geometry_column: str
     fid_column: str | None
     batches: Iterator[pa.RecordBatch]
+    #: For CSV with a WKT column: its raw cells in row order, so that a cell GDAL could not
+    #: parse (it then gives no geometry) is reported as such rather than kept as a null.
+    wkt_cells: Iterator[str] | None = None
 
 
 def _crs(value: Any) -> CRS | None:
@@ -99,9 +103,30 @@ def open_source(
             geometry_column=geometry_column,
             fid_column=meta.get("fid_column") or None,
             batches=_translated(iter(reader), path.name),
+            wkt_cells=_wkt_cells(path, encoding) if "X_POSSIBLE_NAMES" in options else None,
         )
     finally:
         context.__exit__(None, None, None)
+
+
+def _wkt_cells(path: Path, encoding: str | None) -> Iterator[str] | None:
+    """The WKT column's raw cells, if the CSV has one GDAL will read geometry from."""
+    names = CSV_OPTIONS["GEOM_POSSIBLE_NAMES"].split(",")
+    handle = path.open(newline="", encoding=encoding or "utf-8-sig", errors="replace")
+    reader = csv.reader(handle, delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
+    header = [h.strip().lower() for h in next(reader, [])]
+    lon_lat = any(h in CSV_OPTIONS["X_POSSIBLE_NAMES"].split(",") for h in header)
+    column = next((header.index(n) for n in names if n in header), None)
+    if column is None or lon_lat:
+        handle.close()
+        return None
+
+    def cells() -> Iterator[str]:
+        with handle:
+            for row in reader:
+                yield row[column] if column < len(row) else ""
+
+    return cells()
 
 
 def _translated(batches: Iterator[pa.RecordBatch], name: str) -> Iterator[pa.RecordBatch]:
