@@ -8,6 +8,17 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+# Shapely/GEOS type ids -> the GeoJSON geometry type names collections report.
+GEOMETRY_TYPE_NAMES = {
+    0: "Point",
+    1: "LineString",
+    3: "Polygon",
+    4: "MultiPoint",
+    5: "MultiLineString",
+    6: "MultiPolygon",
+    7: "GeometryCollection",
+}
+
 COLLECTION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 
 

@@ -17,7 +17,13 @@ import shapely
 from pyproj import CRS
 from tqdm import tqdm
 
-from ..domain.collection import CollectionInfo, PropertyDef, PropertyType, TemporalFields
+from ..domain.collection import (
+    GEOMETRY_TYPE_NAMES,
+    CollectionInfo,
+    PropertyDef,
+    PropertyType,
+    TemporalFields,
+)
 from ..domain.values import format_datetime, parse_datetime_text, storage_datetime
 from ..errors import CollectionNotFound, IngestError
 from ..store.base import Actor, FeatureBatch, Store
@@ -25,16 +31,6 @@ from .options import IngestOptions, IngestReport
 from .readers import Source, open_source
 from .reproject import to_wgs84
 from .validate import Checked, Rejection, check_batch
-
-_GEOMETRY_NAMES = {
-    0: "Point",
-    1: "LineString",
-    3: "Polygon",
-    4: "MultiPoint",
-    5: "MultiLineString",
-    6: "MultiPolygon",
-    7: "GeometryCollection",
-}
 
 
 def property_type(arrow_type: pa.DataType) -> PropertyType:
@@ -145,7 +141,7 @@ class _Accumulator:
         """Start from what an appended-to collection already holds."""
         if previous.bbox is not None:
             self.bounds = np.array(previous.bbox, dtype=float)
-        type_ids = {name: i for i, name in _GEOMETRY_NAMES.items()}
+        type_ids = {name: i for i, name in GEOMETRY_TYPE_NAMES.items()}
         if previous.geometry_type in type_ids:
             self.types.add(type_ids[previous.geometry_type])
         elif previous.feature_count:
@@ -187,7 +183,7 @@ class _Accumulator:
     @property
     def geometry_type(self) -> str:
         if len(self.types) == 1:
-            return _GEOMETRY_NAMES.get(next(iter(self.types)), "Geometry")
+            return GEOMETRY_TYPE_NAMES.get(next(iter(self.types)), "Geometry")
         return "Geometry"
 
     def temporal_extent(self) -> tuple[str | None, str | None] | None:

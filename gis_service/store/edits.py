@@ -14,19 +14,9 @@ from datetime import UTC, datetime
 import numpy as np
 import shapely
 
-from ..domain.collection import CollectionInfo
+from ..domain.collection import GEOMETRY_TYPE_NAMES, CollectionInfo
 from ..domain.values import format_datetime, parse_datetime_text
 from .base import Actor, FeatureBatch, Store
-
-_TYPE_NAMES = {
-    0: "Point",
-    1: "LineString",
-    3: "Polygon",
-    4: "MultiPoint",
-    5: "MultiLineString",
-    6: "MultiPolygon",
-    7: "GeometryCollection",
-}
 
 
 @dataclass
@@ -93,7 +83,7 @@ def _updated(
             minx, miny = min(minx, bbox[0]), min(miny, bbox[1])
             maxx, maxy = max(maxx, bbox[2]), max(maxy, bbox[3])
         bbox = (minx, miny, maxx, maxy)
-        kinds = {_TYPE_NAMES.get(int(t), "Geometry") for t in shapely.get_type_id(present)}
+        kinds = {GEOMETRY_TYPE_NAMES.get(int(t), "Geometry") for t in shapely.get_type_id(present)}
         if kinds != {geometry_type}:
             geometry_type = "Geometry"
     return info.model_copy(
