@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+
+import orjson
 
 from ..domain.collection import CollectionInfo, PropertyDef, PropertyType
 from ..domain.query import BBox, FeatureQuery
@@ -197,3 +200,18 @@ _CONVERSIONS: dict[PropertyType, Callable[[Any], Any]] = {
     PropertyType.DATETIME: display_datetime_text,
     PropertyType.DATE: lambda value: value if isinstance(value, str) else str(value)[:10],
 }
+
+
+@dataclass
+class Opened:
+    """One open generation: its file identity (inode, mtime), metadata and layout."""
+
+    key: tuple[int, int]
+    info: CollectionInfo
+    layout: Layout
+
+
+def read_metadata(conn: sqlite3.Connection, key: tuple[int, int]) -> Opened:
+    document = orjson.loads(gpkg_format.read_metadata(conn))
+    info = CollectionInfo.model_validate(document["collection"])
+    return Opened(key=key, info=info, layout=Layout(**document["layout"]))
