@@ -191,8 +191,9 @@ class PostgisStore(Store):
     ) -> T:
         """Run `work` on the collection's current table.
 
-        A replace commits by swapping the catalog row and dropping the old table; a read
-        that looked up the old name just before gets UndefinedTable, and simply looks again.
+        A commit swaps the catalog row to a new table (old ones stay, as versions); only a
+        deleted collection's tables go away, and a read that looked one up just before gets
+        UndefinedTable and simply looks again (then answers 404).
         """
         with self.pool.connection() as conn:
             for attempt in range(3):
