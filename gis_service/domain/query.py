@@ -64,6 +64,14 @@ class Cursor:
         return cls(after=direction == "a", fid=fid)
 
 
+@dataclass(frozen=True)
+class SortKey:
+    """One `sortby` term: a property name and its direction."""
+
+    name: str
+    descending: bool = False
+
+
 @dataclass
 class FeatureQuery:
     """One page of a collection's features; what every store must answer identically."""
@@ -75,10 +83,19 @@ class FeatureQuery:
     cursor: Cursor | None = None
     offset: int = 0
     version: int | None = None  # None: the current version
+    #: A checked CQL2 expression (`domain.filters`), already in CRS84; None: no filter.
+    filter: Any = None
+    #: Sort keys in order; the feature id always breaks ties last.
+    sortby: list[SortKey] = field(default_factory=list)
 
     @property
     def filtered(self) -> bool:
-        return self.bbox is not None or self.interval is not None or bool(self.equals)
+        return (
+            self.bbox is not None
+            or self.interval is not None
+            or bool(self.equals)
+            or self.filter is not None
+        )
 
 
 def parse_limit(text: str | None, default: int, maximum: int) -> int:
