@@ -17,20 +17,25 @@ from ..domain.query import (
     parse_equals,
     parse_limit,
     parse_offset,
+    parse_sortby,
     parse_version,
 )
 from ..errors import FeatureNotFound, InvalidParameter
 from ..settings import Settings
-from ..store.base import FeaturePage
+from ..store.base import Feature, FeaturePage
 from .audit import note
 from .deps import CollectionDep, SettingsDep, StoreDep, call_store
 from .encoding import dumps, etag_matches, feature_dict, feature_etag, geometry_fragments
 from .html.render import render
 from .links import GEOJSON, JSON, base_url, link, self_and_alternate, with_params
 from .negotiation import READ, Format, negotiate, reject_unknown
+from .shaping import SHAPING_PARAMS, parse_shaping
 
 router = APIRouter(tags=["Features"])
-ITEMS_PARAMS = frozenset({"f", "limit", "bbox", "datetime", "cursor", "offset", "version"})
+ITEMS_PARAMS = (
+    frozenset({"f", "limit", "bbox", "datetime", "cursor", "offset", "version", "sortby"})
+    | SHAPING_PARAMS
+)
 GEOJSON_HEADERS = {"Content-Crs": "<http://www.opengis.net/def/crs/OGC/1.3/CRS84>"}
 
 
@@ -47,10 +52,17 @@ def parse_query(request: Request, info: CollectionInfo, settings: Settings) -> F
         cursor=Cursor.decode(qp["cursor"]) if "cursor" in qp else None,
         offset=parse_offset(qp.get("offset")),
         version=parse_version(qp.get("version")),
+        sortby=parse_sortby(info, qp.get("sortby")),
     )
     if query.cursor is not None and query.offset:
         raise InvalidParameter("offset", "cannot be combined with cursor")
     return query
+
+
+def _cursor(feature: Feature, query: FeatureQuery, *, after: bool) -> Cursor:
+    """A position in the page order: the id, plus the sort values when sorted."""
+    keys = tuple(feature.properties.get(k.name) for k in query.sortby)
+    return Cursor(after=after, fid=feature.fid, keys=keys)
 
 
 def _page_links(
@@ -85,13 +97,16 @@ def _page_links(
             )
         return links
     if page.has_next and feats:
-        token = Cursor(after=True, fid=feats[-1].fid).encode()
+        token = _cursor(feats[-1], query, after=True).encode()
         links.append(
             link(with_params(url, {**kept, "cursor": token}), "next", nav_type, "next page")
         )
     if page.has_prev:
-        pivot = feats[0].fid if feats else (query.cursor.fid if query.cursor else 0)
-        token = Cursor(after=False, fid=pivot).encode()
+        if feats:
+            token = _cursor(feats[0], query, after=False).encode()
+        else:
+            held = query.cursor or Cursor(after=False, fid=0)
+            token = Cursor(after=False, fid=held.fid, keys=held.keys).encode()
         links.append(
             link(with_params(url, {**kept, "cursor": token}), "prev", nav_type, "previous page")
         )
@@ -110,18 +125,21 @@ async def items(
 ) -> Response:
     fmt = negotiate(request)
     query = parse_query(request, info, settings)
+    shaping = parse_shaping(request, info)
     page = await call_store(store, store.query_features, collection=info, query=query)
     note(request, info.id, "items", len(page.features))
     url = f"{base_url(request, settings)}/collections/{info.id}/items"
     params = {k: v for k, v in request.query_params.items() if k != "f"}
     html = fmt is Format.HTML
-    geometries = geometry_fragments(page.features)
+    links = _page_links(url, params, page, query, html)  # cursors need the whole features
+    features = shaping.apply(page.features)
+    geometries = geometry_fragments(features)
     body: dict[str, Any] = {
         "type": "FeatureCollection",
         "timeStamp": _timestamp(),
-        "numberReturned": len(page.features),
-        "features": [feature_dict(f, g) for f, g in zip(page.features, geometries, strict=True)],
-        "links": _page_links(url, params, page, query, html),
+        "numberReturned": len(features),
+        "features": [feature_dict(f, g) for f, g in zip(features, geometries, strict=True)],
+        "links": links,
     }
     if page.number_matched is not None:
         body["numberMatched"] = page.number_matched
@@ -137,13 +155,15 @@ async def item(
     request: Request, info: CollectionDep, store: StoreDep, settings: SettingsDep, featureId: str
 ) -> Response:
     fmt = negotiate(request)
-    reject_unknown(request, frozenset({"f", "version"}))
+    reject_unknown(request, frozenset({"f", "version"}) | SHAPING_PARAMS)
     version = parse_version(request.query_params.get("version"))
+    shaping = parse_shaping(request, info)
     try:
         fid = int(featureId)
     except ValueError:
         raise FeatureNotFound(info.id, featureId) from None
     feature = await call_store(store, store.get_feature, collection=info, fid=fid, version=version)
+    feature = shaping.apply([feature])[0]
     note(request, info.id, "item", 1)
     base = base_url(request, settings)
     collection_url = f"{base}/collections/{info.id}"

@@ -40,15 +40,26 @@ class TimeInterval:
     end: datetime | None
 
 
+CursorValue = str | int | float | bool | None
+
+
 @dataclass(frozen=True)
 class Cursor:
-    """Keyset position: continue after (or before) the feature with this id."""
+    """Keyset position: continue after (or before) this feature in the page order.
+
+    For a sorted query `keys` holds the feature's sort values, so a page is found by an
+    index seek however deep it is, and ties on the sort keys are broken by the id.
+    """
 
     after: bool
     fid: int
+    keys: tuple[CursorValue, ...] = ()
 
     def encode(self) -> str:
-        raw = orjson.dumps({"d": "a" if self.after else "b", "id": self.fid})
+        data: dict[str, Any] = {"d": "a" if self.after else "b", "id": self.fid}
+        if self.keys:
+            data["k"] = list(self.keys)
+        raw = orjson.dumps(data)
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
     @classmethod
@@ -56,12 +67,18 @@ class Cursor:
         try:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
             data = orjson.loads(raw)
-            direction, fid = data["d"], data["id"]
+            direction, fid, keys = data["d"], data["id"], data.get("k", [])
             if direction not in ("a", "b") or not isinstance(fid, int):
                 raise ValueError(token)
-        except (ValueError, KeyError, TypeError) as exc:
+            if not isinstance(keys, list):
+                raise ValueError(token)
+            if not all(k is None or isinstance(k, str | int | float | bool) for k in keys):
+                raise ValueError(token)
+            if any(isinstance(v, int) and not -(2**63) < v < 2**63 for v in (fid, *keys)):
+                raise ValueError(token)  # SQL engines hold 64-bit integers only
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise InvalidParameter("cursor", "not a cursor issued by this service") from exc
-        return cls(after=direction == "a", fid=fid)
+        return cls(after=direction == "a", fid=fid, keys=tuple(keys))
 
 
 @dataclass(frozen=True)
@@ -207,6 +224,30 @@ def parse_equals(collection: CollectionInfo, params: dict[str, str]) -> dict[str
         except ValueError as exc:
             raise InvalidParameter(name, f"{text!r} is not a valid {prop.type.value}") from exc
     return equals
+
+
+MAX_SORT_KEYS = 5
+
+
+def parse_sortby(collection: CollectionInfo, text: str | None) -> list[SortKey]:
+    """`name,-other,+third` (OGC API Features Part 8 / Records `sortby`); ids break ties."""
+    if text is None:
+        return []
+    keys: list[SortKey] = []
+    for raw in text.split(","):
+        term = raw.strip()
+        descending = term.startswith("-")
+        name = term[1:] if term[:1] in "+-" and term else term
+        if not name:
+            raise InvalidParameter("sortby", f"empty sort key in {text!r}")
+        if collection.prop(name) is None:
+            raise InvalidParameter("sortby", f"{name!r} is not a property of this collection")
+        if any(k.name == name for k in keys):
+            raise InvalidParameter("sortby", f"{name!r} is given twice")
+        keys.append(SortKey(name, descending))
+    if len(keys) > MAX_SORT_KEYS:
+        raise InvalidParameter("sortby", f"at most {MAX_SORT_KEYS} sort keys, got {len(keys)}")
+    return keys
 
 
 def parse_version(text: str | None) -> int | None:

@@ -122,8 +122,9 @@ class GeoPackageStore(Store):
         conn, opened = self._connect(collection.id, query.version)
         check_filters(opened.info, query)
         rows = GpkgRows(conn, opened.info, opened.layout, query)
-        where = build_where(opened.info, query, GpkgDialect(opened.layout))
-        return run_page(rows, opened.info, query, where, self.count_cap)
+        dialect = GpkgDialect(opened.layout)
+        where = build_where(opened.info, query, dialect)
+        return run_page(rows, opened.info, query, where, self.count_cap, dialect)
 
     def get_feature(
         self, *, collection: CollectionInfo, fid: int, version: int | None = None

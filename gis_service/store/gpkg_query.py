@@ -79,6 +79,9 @@ class GpkgDialect:
     def column(self, collection: CollectionInfo, name: str) -> str:
         return quote(name)
 
+    def sort_column(self, collection: CollectionInfo, name: str) -> str:
+        return quote(name)  # BINARY collation: UTF-8 byte order is code point order
+
     def bind(self, value: Any, kind: PropertyType) -> Any:
         return bind_value(value, kind)
 

@@ -7,7 +7,8 @@ from ..domain.query import FeatureQuery
 from ..errors import InvalidParameter
 from .base import FeaturePage
 from .rows import SqlRows
-from .sql import Where
+from .sorting import Ordering
+from .sql import Dialect, Where
 
 
 def run_page(
@@ -16,10 +17,22 @@ def run_page(
     query: FeatureQuery,
     where: Where,
     count_cap: int,
+    dialect: Dialect,
 ) -> FeaturePage:
-    """One page plus whether neighbours exist; the cursor is the last (or first) id seen."""
-    limit = query.limit
-    cursor = query.cursor
+    """One page plus whether neighbours exist, and the number matched (capped)."""
+    if query.sortby:
+        page = _sorted_page(source, Ordering(collection, query.sortby, dialect), query, where)
+    else:
+        page = _id_page(source, query, where)
+    page.number_matched = (
+        source.count(where, count_cap) if query.filtered else collection.feature_count
+    )
+    return page
+
+
+def _id_page(source: SqlRows, query: FeatureQuery, where: Where) -> FeaturePage:
+    """In id order; the cursor is the last (or first) id seen."""
+    limit, cursor = query.limit, query.cursor
     if cursor is None:
         rows = source.select(
             where, after=None, before=None, descending=False, limit=limit + 1, offset=query.offset
@@ -40,12 +53,38 @@ def run_page(
         has_prev, rows = len(rows) > limit, rows[:limit][::-1]
         pivot = rows[-1].fid if rows else cursor.fid - 1
         has_next = source.exists(where, after=pivot, before=None)
-    matched = source.count(where, count_cap) if query.filtered else collection.feature_count
-    return FeaturePage(features=rows, number_matched=matched, has_next=has_next, has_prev=has_prev)
+    return FeaturePage(rows, None, has_next=has_next, has_prev=has_prev)
+
+
+def _sorted_page(
+    source: SqlRows, ordering: Ordering, query: FeatureQuery, where: Where
+) -> FeaturePage:
+    """As above in an explicit order; cursors carry the sort values of their row."""
+    limit, cursor = query.limit, query.cursor
+    if cursor is None:
+        rows = source.select_sorted(where, ordering.order_by(), None, limit + 1, query.offset)
+        has_next, rows = len(rows) > limit, rows[:limit]
+        return FeaturePage(rows, None, has_next=has_next, has_prev=query.offset > 0)
+    ordering.check(cursor.keys)
+    reverse = not cursor.after
+    beyond = ordering.beyond(cursor.keys, cursor.fid, reverse=reverse)
+    rows = source.select_sorted(where, ordering.order_by(reverse=reverse), beyond, limit + 1, 0)
+    more, rows = len(rows) > limit, rows[:limit]
+    if reverse:
+        rows = rows[::-1]
+    if rows:
+        edge = rows[-1] if reverse else rows[0]
+        back = ordering.beyond(ordering.position(edge), edge.fid, reverse=not reverse)
+    else:
+        back = ordering.beyond(cursor.keys, cursor.fid, reverse=cursor.after)
+    other = source.exists_beyond(where, back)
+    if reverse:
+        return FeaturePage(rows, None, has_next=other, has_prev=more)
+    return FeaturePage(rows, None, has_next=more, has_prev=other)
 
 
 def check_filters(info: CollectionInfo, query: FeatureQuery) -> None:
     """An older version may lack a property the current one has: a 400, not a SQL error."""
-    for name in query.equals:
+    for name in [*query.equals, *(key.name for key in query.sortby)]:
         if info.prop(name) is None:
             raise InvalidParameter(name, f"not a property of version {info.version}")

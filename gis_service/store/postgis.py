@@ -63,6 +63,12 @@ class PgDialect:
     def column(self, collection: CollectionInfo, name: str) -> str:
         return quote(_column(self.index[name]))
 
+    def sort_column(self, collection: CollectionInfo, name: str) -> str:
+        """Text orders by code point, as SQLite's BINARY collation does."""
+        column = self.column(collection, name)
+        prop = collection.prop(name)
+        return f'{column} COLLATE "C"' if prop and prop.type is PropertyType.STRING else column
+
     def bind(self, value: Any, kind: PropertyType) -> Any:
         return value
 
@@ -208,8 +214,9 @@ class PostgisStore(Store):
     def query_features(self, *, collection: CollectionInfo, query: FeatureQuery) -> FeaturePage:
         def page(rows: PgRows, info: CollectionInfo) -> FeaturePage:
             check_filters(info, query)
-            where = build_where(info, query, PgDialect(info))
-            return run_page(rows, info, query, where, self.count_cap)
+            dialect = PgDialect(info)
+            where = build_where(info, query, dialect)
+            return run_page(rows, info, query, where, self.count_cap, dialect)
 
         return self._read(collection.id, page, query.version)
 

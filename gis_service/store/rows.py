@@ -76,6 +76,32 @@ class SqlRows(ABC):
         ).fetchall()
         return [self.feature(r) for r in rows]
 
+    def select_sorted(
+        self,
+        where: Where,
+        order_by: str,
+        beyond: tuple[str, list[Any]] | None,
+        limit: int,
+        offset: int,
+    ) -> list[Feature]:
+        """Rows in an explicit order, optionally only those past a keyset position."""
+        sql, params = where.sql(), list(where.params)
+        if beyond is not None:
+            sql += f" AND ({beyond[0]})"
+            params += beyond[1]
+        rows = self.conn.execute(
+            f"{self.select_sql} WHERE {sql} ORDER BY {order_by} LIMIT {self.ph} OFFSET {self.ph}",
+            [*params, limit, offset],
+        ).fetchall()
+        return [self.feature(r) for r in rows]
+
+    def exists_beyond(self, where: Where, beyond: tuple[str, list[Any]]) -> bool:
+        row = self.conn.execute(
+            f"SELECT 1 FROM {self.table} WHERE {where.sql()} AND ({beyond[0]}) LIMIT 1",
+            [*where.params, *beyond[1]],
+        )
+        return row.fetchone() is not None
+
     def exists(self, where: Where, *, after: int | None, before: int | None) -> bool:
         sql, params = self._where(where, after, before)
         row = self.conn.execute(f"SELECT 1 FROM {self.table} WHERE {sql} LIMIT 1", params)

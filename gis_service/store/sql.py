@@ -20,6 +20,9 @@ class Dialect(Protocol):
     def column(self, collection: CollectionInfo, name: str) -> str:
         """The quoted column holding property `name`."""
 
+    def sort_column(self, collection: CollectionInfo, name: str) -> str:
+        """The column as an ORDER BY / keyset term (text in code point order)."""
+
     @property
     def fid(self) -> str: ...
 
