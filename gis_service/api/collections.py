@@ -9,6 +9,8 @@ from fastapi.responses import Response
 
 from ..domain.access import AccessPolicy
 from ..domain.collection import CollectionInfo
+from ..domain.query import parse_bbox
+from ..domain.search import parse_search, rank
 from .audit import note
 from .deps import PrincipalDep, ResolvedDep, SettingsDep, StoreDep, visible_collections
 from .encoding import dumps
@@ -17,6 +19,7 @@ from .links import CRS84, GEOJSON, HTML, JSON, base_url, link, self_and_alternat
 from .negotiation import BASE_PARAMS, READ, Format, negotiate, reject_unknown
 
 router = APIRouter(tags=["Collections"])
+SEARCH_PARAMS = frozenset({"q", "bbox", "keywords", "owner"})
 GREGORIAN = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
 
 
@@ -59,13 +62,23 @@ async def collections(
     request: Request, settings: SettingsDep, store: StoreDep, principal: PrincipalDep
 ) -> Response:
     fmt = negotiate(request)
-    reject_unknown(request, BASE_PARAMS)
+    reject_unknown(request, BASE_PARAMS | SEARCH_PARAMS)
+    qp = request.query_params
+    search = parse_search(
+        qp.get("q"), qp.get("keywords"), parse_bbox(qp.get("bbox")), qp.get("owner")
+    )
     base = base_url(request, settings)
     html = fmt is Format.HTML
     visible = await visible_collections(store, principal)
+    if search.active:  # only among what this caller may see
+        found = rank(search, [(info, policy.owner) for info, policy in visible])
+        visible = [visible[i] for i in found]
     infos = [info for info, _policy in visible]
     body = {
-        "links": self_and_alternate(f"{base}/collections", {}, JSON, html),
+        "links": self_and_alternate(
+            f"{base}/collections", {k: v for k, v in qp.items() if k != "f"}, JSON, html
+        ),
+        "numberReturned": len(visible),
         "collections": [
             collection_document(base, info, policy, html=False) for info, policy in visible
         ],

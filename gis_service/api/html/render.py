@@ -29,6 +29,9 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     env: Environment = request.app.state.templates
     settings = request.app.state.settings
     html = env.get_template(template).render(
-        service_title=settings.title, root=str(request.base_url).rstrip("/"), **context
+        service_title=settings.title,
+        root=str(request.base_url).rstrip("/"),
+        request=request,
+        **context,
     )
     return HTMLResponse(html, status_code=status_code)
