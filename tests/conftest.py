@@ -34,10 +34,11 @@ STORES = ["geopackage", "postgis"]
 
 
 @pytest.fixture(scope="session")
-def postgis_url() -> Iterator[str]:
+def postgis_server() -> Iterator[tuple[str, str | None]]:
+    """(the service's URL, a superuser's URL when the tests made the cluster themselves)."""
     given = os.environ.get("GIS_TEST_POSTGIS_URL")
     if given:
-        yield given
+        yield given, None
         return
     if not postgis_available():
         message = "PostgreSQL/PostGIS binaries are not installed"
@@ -46,9 +47,15 @@ def postgis_url() -> Iterator[str]:
         pytest.skip(message)
     cluster = Cluster()
     try:
-        yield cluster.start()
+        url = cluster.start()
+        yield url, cluster.admin_url
     finally:
         cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def postgis_url(postgis_server: tuple[str, str | None]) -> str:
+    return postgis_server[0]
 
 
 def make_settings(kind: str, request: pytest.FixtureRequest, tmp: Path, **extra) -> Settings:

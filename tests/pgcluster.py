@@ -53,6 +53,7 @@ class Cluster:
         self.data = self.dir / "data"
         self.port = _free_port()
         self.as_postgres = os.geteuid() == 0
+        self.admin_url: str | None = None  # the superuser, for tests of roles
 
     def _run(self, *args: str) -> None:
         cmd = list(args)
@@ -88,11 +89,13 @@ class Cluster:
         )
         admin = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
         with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute("CREATE ROLE gis LOGIN PASSWORD 'gis'")
-            conn.execute("CREATE DATABASE gis OWNER gis")
-        with psycopg.connect(
-            f"postgresql://postgres@127.0.0.1:{self.port}/gis", autocommit=True
-        ) as conn:
+            # The service's role: no superuser, does not own the database. It may create
+            # schemas only because every test store lives in a schema of its own.
+            conn.execute("CREATE ROLE gis LOGIN PASSWORD 'gis' NOSUPERUSER NOCREATEDB")
+            conn.execute("CREATE DATABASE gis")
+            conn.execute("GRANT CREATE ON DATABASE gis TO gis")
+        self.admin_url = f"postgresql://postgres@127.0.0.1:{self.port}/gis"
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
             conn.execute("CREATE EXTENSION postgis")
         return f"postgresql://gis:gis@127.0.0.1:{self.port}/gis"
 

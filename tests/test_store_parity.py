@@ -5,12 +5,10 @@ from __future__ import annotations
 import re
 import uuid
 
-import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
 from gis_service.app import create_app
-from gis_service.errors import StoreError
 from gis_service.settings import Settings
 from gis_service.store.factory import open_store
 
@@ -66,24 +64,3 @@ def test_both_stores_answer_identically(clients, path):
     assert a.headers["content-type"] == b.headers["content-type"]
     assert a.headers.get("etag") == b.headers.get("etag")
     assert normalised(a.content) == normalised(b.content)
-
-
-def test_postgis_extension_is_created_when_the_role_may(postgis_url):
-    admin = re.sub(r"//gis:gis@", "//postgres@", postgis_url)
-    if admin == postgis_url:
-        pytest.skip("needs the test cluster's superuser (GIS_TEST_POSTGIS_URL was given)")
-    name = f"fresh_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    try:
-        # an ordinary role cannot create PostGIS: a clear error, not a crash
-        with pytest.raises(StoreError, match="PostGIS is not installed"):
-            open_store(Settings(store=postgis_url.rsplit("/", 1)[0] + f"/{name}"))
-        # a role that may gets it created on first use
-        store = open_store(Settings(store=admin.rsplit("/", 1)[0] + f"/{name}"))
-        store.close()
-        with psycopg.connect(admin.rsplit("/", 1)[0] + f"/{name}") as conn:
-            assert conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'postgis'").fetchone()
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

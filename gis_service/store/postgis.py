@@ -142,6 +142,19 @@ class PostgisStore(Store):
             raise StoreError(f"cannot open the PostGIS store: {exc}") from exc
 
     def _bootstrap(self, conn: psycopg.Connection) -> None:
+        """Refuse a superuser; use the schema an administrator made for this role.
+
+        The service needs nothing beyond its own schema; as a superuser any bug or stolen
+        connection would reach every database on the server.
+        """
+        (superuser,) = conn.execute(
+            "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"
+        ).fetchone()
+        if superuser:
+            raise StoreError(
+                "the PostGIS store must not connect as a superuser: connect with a role that"
+                f" owns only schema {self.schema!r} (see README, 'Switching to PostGIS')"
+            )
         has_postgis = conn.execute(
             "SELECT 1 FROM pg_extension WHERE extname = 'postgis'"
         ).fetchone()
@@ -153,7 +166,18 @@ class PostgisStore(Store):
                     "PostGIS is not installed in this database and this role may not create it"
                     f" ({exc.diag.message_primary})"
                 ) from exc
-        conn.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(self.schema)}")
+        owner = conn.execute(
+            "SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = %s",
+            (self.schema,),
+        ).fetchone()
+        if owner is None:
+            try:
+                conn.execute(f"CREATE SCHEMA {quote(self.schema)}")
+            except psycopg.errors.InsufficientPrivilege as exc:
+                raise StoreError(
+                    f"schema {self.schema!r} does not exist and this role may not create it;"
+                    f" an administrator runs: CREATE SCHEMA {self.schema} AUTHORIZATION <role>"
+                ) from exc
         conn.execute(
             f"CREATE TABLE IF NOT EXISTS {self.collections_table} ("
             " id text PRIMARY KEY, table_name text NOT NULL, info jsonb NOT NULL)"
