@@ -91,6 +91,35 @@ def _parameters(settings: Settings) -> dict[str, Any]:
             "Number of matching features to skip (cursor paging is faster for deep pages).",
             {"type": "integer", "minimum": 0, "default": 0},
         ),
+        "sortby": query(
+            "sortby",
+            "Comma-separated properties to sort by, each optionally prefixed with `+` "
+            "(ascending, the default) or `-` (descending). Nulls come first ascending; text "
+            "sorts by code point; the feature id breaks ties.",
+            {"type": "array", "items": {"type": "string", "pattern": "^[+-]?.+$"}},
+        ),
+        "properties": query(
+            "properties",
+            "Comma-separated properties to include in each feature (empty for none).",
+            {"type": "array", "items": {"type": "string"}},
+        ),
+        "skipGeometry": query(
+            "skipGeometry",
+            "true: leave every feature's geometry out (null).",
+            {"type": "boolean", "default": False},
+        ),
+        "q": query(
+            "q",
+            "Words to find in the datasets' titles (Arabic or English), keywords and "
+            "descriptions; all must match; best matches first.",
+            {"type": "string"},
+        ),
+        "keywords": query(
+            "keywords",
+            "Datasets having every one of these keywords.",
+            {"type": "array", "items": {"type": "string"}},
+        ),
+        "owner": query("owner", "Datasets published by this entity (its id).", {"type": "string"}),
         "collectionId": {
             "name": "collectionId",
             "in": "path",
@@ -144,7 +173,20 @@ def _operation(
     }
 
 
-_ITEMS = ["limit", "bbox", "datetime", "cursor", "offset", "version", "f"]
+_ITEMS = [
+    "limit",
+    "bbox",
+    "datetime",
+    "cursor",
+    "offset",
+    "version",
+    "sortby",
+    "properties",
+    "skipGeometry",
+    "f",
+]
+_ITEM = ["featureId", "version", "properties", "skipGeometry", "f"]
+_SEARCH = ["q", "bbox", "keywords", "owner", "f"]
 
 
 def _collection_paths(info: CollectionInfo) -> dict[str, Any]:
@@ -183,7 +225,7 @@ def _collection_paths(info: CollectionInfo) -> dict[str, Any]:
             f"item_{safe}",
             f"One feature of '{info.title}'",
             "Features",
-            [_ref("parameters", n) for n in ("featureId", "version", "f")],
+            [_ref("parameters", n) for n in _ITEM],
             "The feature.",
             "application/geo+json",
         ),
@@ -210,7 +252,11 @@ def build_openapi(base: str, settings: Settings, infos: list[CollectionInfo]) ->
             "application/vnd.oai.openapi+json;version=3.0",
         ),
         "/collections": _operation(
-            "collections", "The feature collections", "Collections", f, "The collections."
+            "collections",
+            "The feature collections, or those a search finds",
+            "Collections",
+            [_ref("parameters", n) for n in _SEARCH],
+            "The collections.",
         ),
         "/collections/{collectionId}": _operation(
             "collection",
@@ -231,7 +277,7 @@ def build_openapi(base: str, settings: Settings, infos: list[CollectionInfo]) ->
             "item",
             "One feature",
             "Features",
-            [_ref("parameters", "collectionId"), _ref("parameters", "featureId"), *f],
+            [_ref("parameters", "collectionId")] + [_ref("parameters", n) for n in _ITEM],
             "The feature.",
             "application/geo+json",
         ),
