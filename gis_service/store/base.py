@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -13,6 +13,9 @@ from ..domain.collection import CollectionInfo, PropertyDef, valid_collection_id
 from ..domain.query import FeatureQuery
 from ..errors import IngestError, InvalidParameter, VersionNotFound
 from .catalog import Catalog
+
+if TYPE_CHECKING:  # streaming imports sorting, which imports this module
+    from .streaming import FeatureStream
 
 
 @dataclass(slots=True)
@@ -154,6 +157,16 @@ class Store(ABC):
         self, *, collection: CollectionInfo, fid: int, version: int | None = None
     ) -> Feature:
         """Raises FeatureNotFound."""
+
+    @abstractmethod
+    def open_stream(
+        self, *, collection: CollectionInfo, query: FeatureQuery, limit: int | None = None
+    ) -> FeatureStream:
+        """Every feature the query's filters select (paging aside), for a download.
+
+        Checks and plans eagerly (errors surface before a response starts), then reads in
+        batches on a connection of its own until the stream is closed.
+        """
 
     def replace_collection(
         self,

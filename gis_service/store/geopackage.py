@@ -18,7 +18,7 @@ from pathlib import Path
 from ..domain.collection import CollectionInfo, PropertyDef, valid_collection_id
 from ..domain.query import FeatureQuery
 from ..errors import CollectionNotFound, VersionNotFound
-from . import gpkg_format
+from . import gpkg_format, streaming
 from .base import (
     Changes,
     CollectionWriter,
@@ -32,6 +32,7 @@ from .gpkg_query import GpkgDialect, GpkgRows, Layout, Opened, read_metadata
 from .gpkg_writer import GpkgWriter
 from .paging import check_filters, run_page
 from .sql import build_where, quote
+from .streaming import FeatureStream, selection_sql
 
 MMAP_BYTES = 1 << 30
 CATALOG_FILE = "catalog.sqlite"
@@ -93,9 +94,7 @@ class GeoPackageStore(Store):
         if held is None or held[0] != key:
             if held is not None:
                 held[1].close()
-            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
-            conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")  # shared OS cache, no read copies
-            gpkg_format.register_functions(conn)
+            conn = open_read_only(path)
             conns[collection_id] = held = (key, conn)
         conn = held[1]
         opened = self._opened.get(collection_id)
@@ -131,6 +130,34 @@ class GeoPackageStore(Store):
     ) -> Feature:
         conn, opened = self._connect(collection.id, version)
         return GpkgRows(conn, opened.info, opened.layout).by_id(fid, collection.id)
+
+    def open_stream(
+        self, *, collection: CollectionInfo, query: FeatureQuery, limit: int | None = None
+    ) -> FeatureStream:
+        # Its own connection: the thread-local ones belong to request threads, and a
+        # download is read from whichever pool thread asks for the next batch.
+        self._connect(collection.id, query.version)  # 404s, and the version's existence
+        path = self.path(collection.id)
+        if query.version is not None:
+            path = self.version_path(collection.id, query.version)
+        try:
+            conn = open_read_only(path)
+        except sqlite3.OperationalError:
+            raise CollectionNotFound(collection.id) from None  # deleted meanwhile
+        try:
+            opened = read_metadata(conn, (0, 0))
+            check_filters(opened.info, query)
+            rows = GpkgRows(conn, opened.info, opened.layout, query)
+            dialect = GpkgDialect(opened.layout)
+            where = build_where(opened.info, query, dialect)
+            sql, params = selection_sql(rows.select_sql, where, opened.info, query, dialect, limit)
+            cursor = conn.execute(sql, params)
+        except BaseException:
+            conn.close()
+            raise
+        convert = dict(rows.conversions)
+        batches = streaming.batches(cursor, rows.names, gpkg_format.wkb_of, convert)
+        return FeatureStream(opened.info, batches, conn.close)
 
     # -- writing ---------------------------------------------------------------------
     def _writer(
@@ -188,6 +215,14 @@ class GeoPackageStore(Store):
         if catalog is not None:
             catalog.close()
             self._local.catalog = None
+
+
+def open_read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection with the SQL functions queries use; any thread may use it."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")  # shared OS cache, no read copies
+    gpkg_format.register_functions(conn)
+    return conn
 
 
 def _id_query(layout: Layout) -> str:

@@ -23,6 +23,7 @@ from ..domain.collection import CollectionInfo, PropertyDef, PropertyType
 from ..domain.query import BBox, FeatureQuery
 from ..domain.values import output_value
 from ..errors import CollectionNotFound, StoreError, VersionNotFound
+from . import pg_stream
 from .base import (
     Actor,
     Changes,
@@ -37,6 +38,7 @@ from .catalog import Catalog
 from .paging import check_filters, run_page
 from .rows import SqlRows
 from .sql import build_where, quote
+from .streaming import FeatureStream
 
 T = TypeVar("T")
 PG_TYPES = {
@@ -250,6 +252,11 @@ class PostgisStore(Store):
         return self._read(
             collection.id, lambda rows, _info: rows.by_id(fid, collection.id), version
         )
+
+    def open_stream(
+        self, *, collection: CollectionInfo, query: FeatureQuery, limit: int | None = None
+    ) -> FeatureStream:
+        return pg_stream.open_stream(self, collection, query, limit)
 
     def _writer(
         self,

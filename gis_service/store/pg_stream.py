@@ -1,0 +1,64 @@
+"""Downloads from PostGIS: a server-side cursor on a pool connection held for the stream.
+
+A named cursor inside a transaction keeps the server from sending (and psycopg from
+holding) the whole selection: each `fetchmany` is one FETCH of a batch. The transaction
+also pins the table being read, so a concurrent replace never changes a download midway.
+"""
+
+from __future__ import annotations
+
+import uuid
+from contextlib import ExitStack
+from functools import partial
+from typing import TYPE_CHECKING
+
+import psycopg
+
+from ..domain.collection import CollectionInfo, PropertyType
+from ..domain.query import FeatureQuery
+from ..domain.values import output_value
+from ..errors import CollectionNotFound
+from . import streaming
+from .paging import check_filters
+from .sql import build_where
+from .streaming import FeatureStream, selection_sql
+
+if TYPE_CHECKING:
+    from .postgis import PostgisStore
+
+# psycopg already gives ints, strings and bools as GeoJSON has them.
+_CONVERTED = (PropertyType.DATE, PropertyType.DATETIME, PropertyType.NUMBER)
+
+
+def open_stream(
+    store: PostgisStore, collection: CollectionInfo, query: FeatureQuery, limit: int | None
+) -> FeatureStream:
+    from .postgis import PgDialect, PgRows  # the store module imports this one
+
+    stack = ExitStack()
+    try:
+        conn = stack.enter_context(store.pool.connection())
+        stack.enter_context(conn.transaction())
+        table, info = store._lookup(conn, collection.id, query.version)
+        check_filters(info, query)
+        rows = PgRows(conn, table, info)
+        dialect = PgDialect(info)
+        where = build_where(info, query, dialect)
+        sql, params = selection_sql(rows.select_sql, where, info, query, dialect, limit)
+        cursor = stack.enter_context(conn.cursor(name=f"download_{uuid.uuid4().hex}"))
+        try:
+            cursor.execute(sql, params)
+        except psycopg.errors.UndefinedTable:
+            raise CollectionNotFound(collection.id) from None  # deleted after the lookup
+    except BaseException as exc:
+        stack.__exit__(type(exc), exc, exc.__traceback__)  # rolls back
+        raise
+    conversions = {
+        p.name: partial(_output, kind=p.type) for p in info.properties if p.type in _CONVERTED
+    }
+    batches = streaming.batches(cursor, [p.name for p in info.properties], bytes, conversions)
+    return FeatureStream(info, batches, stack.close)
+
+
+def _output(value: object, *, kind: PropertyType) -> object:
+    return output_value(value, kind)
