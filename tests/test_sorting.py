@@ -6,13 +6,13 @@ NULLs first ascending and last descending, text in code point order, the id brea
 
 from __future__ import annotations
 
-import functools
 import json
 from typing import Any
 
 import pytest
 
 from .conftest import CQL2_DATA, DATA
+from .ordering import expected_order
 
 PLACES = CQL2_DATA / "geojson" / "ne_110m_populated_places_simple.geojson"
 
@@ -25,25 +25,6 @@ FACILITIES = {
     i + 1: f["properties"]
     for i, f in enumerate(json.loads((DATA / "facilities.geojson").read_text())["features"])
 }
-
-
-def expected_order(rows: dict[int, dict[str, Any]], sortby: str) -> list[int]:
-    keys = []
-    for term in sortby.split(","):
-        keys.append((term.lstrip("+-"), term.startswith("-")))
-
-    def compare(a: int, b: int) -> int:
-        for name, descending in keys:
-            va, vb = rows[a].get(name), rows[b].get(name)
-            if va == vb:
-                continue
-            if va is None or vb is None:  # NULLs first
-                return (1 if va is None else -1) if descending else (-1 if va is None else 1)
-            result = -1 if va < vb else 1
-            return -result if descending else result
-        return -1 if a < b else 1
-
-    return sorted(rows, key=functools.cmp_to_key(compare))
 
 
 def walk(client, url: str, rel: str = "next") -> tuple[list[int], list[dict]]:
