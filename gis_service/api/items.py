@@ -25,10 +25,11 @@ from ..settings import Settings
 from ..store.base import Feature, FeaturePage
 from .audit import note
 from .deps import CollectionDep, SettingsDep, StoreDep, call_store
+from .downloads import download, download_links
 from .encoding import dumps, etag_matches, feature_dict, feature_etag, geometry_fragments
 from .html.render import render
 from .links import GEOJSON, JSON, base_url, link, self_and_alternate, with_params
-from .negotiation import READ, Format, negotiate, reject_unknown
+from .negotiation import DOWNLOAD_FORMATS, READ, Format, negotiate, reject_unknown
 from .shaping import SHAPING_PARAMS, parse_shaping
 
 router = APIRouter(tags=["Features"])
@@ -123,15 +124,18 @@ def _timestamp() -> str:
 async def items(
     request: Request, info: CollectionDep, store: StoreDep, settings: SettingsDep
 ) -> Response:
-    fmt = negotiate(request)
+    fmt = negotiate(request, downloads=True)
     query = parse_query(request, info, settings)
     shaping = parse_shaping(request, info)
+    if fmt in DOWNLOAD_FORMATS:
+        return await download(request, info, store, query, shaping, fmt.value)
     page = await call_store(store, store.query_features, collection=info, query=query)
     note(request, info.id, "items", len(page.features))
     url = f"{base_url(request, settings)}/collections/{info.id}/items"
     params = {k: v for k, v in request.query_params.items() if k != "f"}
     html = fmt is Format.HTML
     links = _page_links(url, params, page, query, html)  # cursors need the whole features
+    links += download_links(url, params)
     features = shaping.apply(page.features)
     geometries = geometry_fragments(features)
     body: dict[str, Any] = {

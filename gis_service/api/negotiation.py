@@ -14,18 +14,36 @@ BASE_PARAMS = frozenset({"f"})
 class Format(StrEnum):
     JSON = "json"
     HTML = "html"
+    # Downloads of a whole selection (items only; see api/downloads.py).
+    GEOJSON = "geojson"
+    CSV = "csv"
+    GPKG = "gpkg"
+    SHP = "shp"
+    FGB = "fgb"
+    PARQUET = "parquet"
+    KML = "kml"
 
 
+DOWNLOAD_FORMATS = frozenset(
+    {Format.GEOJSON, Format.CSV, Format.GPKG, Format.SHP, Format.FGB, Format.PARQUET, Format.KML}
+)
 _ALIASES = {"json": Format.JSON, "geojson": Format.JSON, "html": Format.HTML}
 
 
-def negotiate(request: Request) -> Format:
+def negotiate(request: Request, *, downloads: bool = False) -> Format:
+    """`downloads`: the resource also offers the download formats (by `f=` only)."""
     requested = request.query_params.get("f")
     if requested is not None:
+        name = requested.lower()
+        if downloads and name in DOWNLOAD_FORMATS:
+            return Format(name)
         try:
-            return _ALIASES[requested.lower()]
+            return _ALIASES[name]
         except KeyError:
-            raise InvalidParameter("f", f"{requested!r} is not one of json, html") from None
+            choices = ["json", "html", *(sorted(DOWNLOAD_FORMATS) if downloads else [])]
+            raise InvalidParameter(
+                "f", f"{requested!r} is not one of {', '.join(choices)}"
+            ) from None
     accept = request.headers.get("accept", "")
     best, best_q = Format.JSON, -1.0
     for part in accept.split(","):

@@ -1,0 +1,208 @@
+"""Downloads: `/collections/{id}/items?f=geojson|csv|gpkg|shp|fgb|parquet|kml`.
+
+Every feature the request's filters select (bbox, datetime, properties, filter), not a
+page; an explicit `limit` caps the count and paging parameters do not apply. Everything
+that can be refused is checked before the response starts. Text formats are written
+batch by batch as they are sent; file formats are built in a temporary folder (the
+client's disconnect stops the build), then sent and deleted. Blocking work runs in
+worker threads, and the store's connection is released however the stream ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+import threading
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from functools import partial
+from pathlib import Path
+
+import anyio
+from fastapi import Request
+from fastapi.responses import Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from ..domain.collection import CollectionInfo
+from ..domain.query import FeatureQuery
+from ..errors import InvalidParameter
+from ..exports import kml, ogr, parquet, text
+from ..exports.formats import FORMATS, DownloadFormat, attachment
+from ..exports.selection import Export
+from ..store.base import Store
+from ..store.streaming import ExportBatch
+from .audit import note
+from .links import link, with_params
+from .shaping import Shaping
+
+DOWNLOADS = frozenset(FORMATS)
+STREAMED = {"geojson": text.geojson, "csv": text.csv_text, "kml": kml.kml}
+CHUNK_BYTES = 1 << 20
+POLL_SECONDS = 0.5
+_TYPE_CODES = {"Point": 1, "LineString": 2, "Polygon": 3, "MultiPoint": 4}
+_TYPE_CODES |= {"MultiLineString": 5, "MultiPolygon": 6, "GeometryCollection": 7}
+
+
+class Cancelled(Exception):
+    """The client went away while its file was being built."""
+
+
+def download_links(url: str, params: dict[str, str]) -> list[dict[str, str]]:
+    """`enclosure` links: the selection these parameters make, in every download format."""
+    kept = {k: v for k, v in params.items() if k not in ("f", "cursor", "offset", "limit")}
+    return [
+        link(with_params(url, {**kept, "f": f.name}), "enclosure", f.media_type, f.title)
+        for f in FORMATS.values()
+    ]
+
+
+def explicit_limit(request: Request) -> int | None:
+    """A download is capped only by a `limit` given explicitly (parse_query checked it)."""
+    text_value = request.query_params.get("limit")
+    return None if text_value is None else int(text_value)
+
+
+async def download(
+    request: Request,
+    info: CollectionInfo,
+    store: Store,
+    query: FeatureQuery,
+    shaping: Shaping,
+    name: str,
+) -> Response:
+    fmt = FORMATS[name]
+    limit = explicit_limit(request)
+    # Opening may plan a sort of the whole selection: never on the event loop.
+    stream = await run_in_threadpool(store.open_stream, collection=info, query=query, limit=limit)
+    try:
+        export = Export.of(stream.info, shaping.properties, geometry=not shaping.skip_geometry)
+        if name == "fgb" and not export.geometry:
+            raise InvalidParameter("skipGeometry", "a FlatGeobuf file needs geometry")
+    except BaseException:
+        await run_in_threadpool(stream.close)
+        raise
+    headers = {"Content-Disposition": attachment(info.id, fmt.extension)}
+    note(request, info.id, "download", 0)
+    if request.method == "HEAD":
+        await run_in_threadpool(stream.close)
+        return Response(media_type=fmt.media_type, headers=headers)
+    counted = _counted(stream, request, info.id)
+    if fmt.streamed:
+        chunks = STREAMED[name](counted, export)
+        return StreamingResponse(
+            _pump(chunks, stream.close), media_type=fmt.media_type, headers=headers
+        )
+    folder = Path(tempfile.mkdtemp(prefix="gis-download-"))
+    cancel = threading.Event()
+    build = partial(_build, fmt, store, query, limit, export, folder, cancel)
+    try:
+        path = await _while_connected(
+            request, cancel, partial(build, _cancellable(counted, cancel))
+        )
+    except Cancelled:
+        return Response(status_code=499)  # nobody is listening; the audit keeps the status
+    finally:
+        await run_in_threadpool(stream.close)
+    headers["Content-Length"] = str(path.stat().st_size)
+    remove = partial(shutil.rmtree, folder, ignore_errors=True)
+    return StreamingResponse(
+        _pump(_file_chunks(path), remove), media_type=fmt.media_type, headers=headers
+    )
+
+
+def _build(
+    fmt: DownloadFormat,
+    store: Store,
+    query: FeatureQuery,
+    limit: int | None,
+    export: Export,
+    folder: Path,
+    cancel: threading.Event,
+    batches: Iterable[ExportBatch],
+) -> Path:
+    """Write the file (in a worker thread); the folder goes away unless this succeeds."""
+    try:
+        if fmt.name == "parquet":
+            return parquet.write_parquet(batches, export, folder / f"{export.info.id}.parquet")
+        geometry_type = ogr.layer_type(export.info.geometry_type)
+        if fmt.name == "shp" and export.geometry:
+            geometry_type = ogr.shapefile_type(_type_codes(store, query, limit, export, cancel))
+        return ogr.write_ogr(fmt.name, batches, export, folder, geometry_type=geometry_type)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def _type_codes(
+    store: Store, query: FeatureQuery, limit: int | None, export: Export, cancel: threading.Event
+) -> set[int]:
+    """The geometry types a Shapefile must hold: the collection's, or a scan when mixed."""
+    known = _TYPE_CODES.get(export.info.geometry_type)
+    if known is not None:
+        return {known}
+    with store.open_stream(collection=export.info, query=query, limit=limit) as scan:
+        return ogr.wkb_type_codes(_cancellable(scan, cancel))
+
+
+async def _while_connected(
+    request: Request, cancel: threading.Event, work: Callable[[], Path]
+) -> Path:
+    """Run `work` in a worker thread; if the client disconnects meanwhile, cancel it."""
+    task = asyncio.ensure_future(run_in_threadpool(work))
+    try:
+        while not task.done():
+            await asyncio.wait({task}, timeout=POLL_SECONDS)
+            if not task.done() and await request.is_disconnected():
+                cancel.set()
+        return task.result()
+    finally:
+        cancel.set()  # also when this handler itself is cancelled (shutdown)
+
+
+def _counted(
+    batches: Iterable[ExportBatch], request: Request, collection_id: str
+) -> Iterator[ExportBatch]:
+    """The audit record counts the features written so far (so also a cut-off download)."""
+    total = 0
+    for batch in batches:
+        total += len(batch)
+        note(request, collection_id, "download", total)
+        yield batch
+
+
+def _cancellable(batches: Iterable[ExportBatch], cancel: threading.Event) -> Iterator[ExportBatch]:
+    for batch in batches:
+        if cancel.is_set():
+            raise Cancelled
+        yield batch
+
+
+def _file_chunks(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as file:
+        while chunk := file.read(CHUNK_BYTES):
+            yield chunk
+
+
+async def _pump(chunks: Iterator[bytes], release: Callable[[], None]) -> AsyncIterator[bytes]:
+    """Chunks made in worker threads, one at a time; the generator and whatever it reads
+    are closed in a worker thread too, after the last chunk or when the client goes away."""
+    lock = threading.Lock()
+
+    def step() -> bytes | None:
+        with lock:
+            return next(chunks, None)
+
+    def close() -> None:
+        with lock:  # waits for a step still running in another thread
+            try:
+                getattr(chunks, "close", lambda: None)()
+            finally:
+                release()
+
+    try:
+        while (chunk := await run_in_threadpool(step)) is not None:
+            if chunk:
+                yield chunk
+    finally:
+        with anyio.CancelScope(shield=True):
+            await run_in_threadpool(close)

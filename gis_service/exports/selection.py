@@ -1,0 +1,77 @@
+"""What a download holds: which properties, whether geometry, and in which CRS."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+import shapely
+
+from ..domain.collection import CollectionInfo, PropertyDef
+from ..errors import InvalidParameter
+from ..store.streaming import ExportBatch
+
+
+class Reprojection(Protocol):
+    """A target CRS other than CRS84 (`domain.crs.ServiceCrs`)."""
+
+    uri: str
+
+    def from_crs84(self, geometries: np.ndarray) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class Export:
+    info: CollectionInfo
+    properties: tuple[PropertyDef, ...]
+    geometry: bool = True
+    crs: Reprojection | None = None  # None: CRS84, as stored
+
+    @classmethod
+    def of(
+        cls,
+        info: CollectionInfo,
+        names: Iterable[str] | None = None,
+        *,
+        geometry: bool = True,
+        crs: Reprojection | None = None,
+    ) -> Export:
+        """The chosen properties (all when `names` is None), in the order asked for."""
+        if names is None:
+            return cls(info, tuple(info.properties), geometry, crs)
+        chosen = []
+        for name in names:
+            prop = info.prop(name)
+            if prop is None:
+                raise InvalidParameter("properties", f"not a property of version {info.version}")
+            chosen.append(prop)
+        return cls(info, tuple(chosen), geometry, crs)
+
+    @property
+    def names(self) -> list[str]:
+        return [p.name for p in self.properties]
+
+    def values(self, batch: ExportBatch) -> list[list[Any]]:
+        return [batch.columns[p.name] for p in self.properties]
+
+    def geometries(self, batch: ExportBatch) -> np.ndarray:
+        """Shapely geometries in the output CRS (None where a feature has none)."""
+        geoms = shapely.from_wkb(np.array(batch.wkbs, dtype=object))
+        return geoms if self.crs is None else self.crs.from_crs84(geoms)
+
+    def wkbs(self, batch: ExportBatch) -> list[bytes | None]:
+        """ISO WKB in the output CRS; stored WKB is passed on untouched when it can be."""
+        if self.crs is None:
+            return batch.wkbs
+        return shapely.to_wkb(self.geometries(batch), flavor="iso").tolist()
+
+
+def free_name(wanted: str, taken: Iterable[str]) -> str:
+    """`wanted`, prefixed until no property is called that (in any letter case)."""
+    lowered = {t.lower() for t in taken}
+    name = wanted
+    while name.lower() in lowered:
+        name = f"gis_{name}"
+    return name
