@@ -80,3 +80,25 @@ def test_api_documentation_loads_without_network(page, live_server):
     page.wait_for_selector(".opblock-tag", timeout=20_000)
     assert page.locator(".opblock-tag", has_text="Features").count() >= 1
     assert page.errors == []
+
+
+def test_search_datasets_then_sort_a_column(page, live_server):
+    page.goto(f"{live_server.url}/collections?f=html")
+    page.get_by_label("Search").fill("facilities")
+    page.get_by_role("button", name="Find").click()
+    page.wait_for_url("**q=facilities**")
+    links = page.locator("table tbody tr td:first-child a")
+    assert links.all_inner_texts() == ["Facilities"]
+    links.first.click()
+    page.get_by_role("link", name="Browse the features").click()
+    page.get_by_role("link", name="capacity").click()  # ascending
+    page.get_by_role("link", name="capacity ▲").click()  # then descending
+    page.wait_for_selector("#map svg circle")
+    assert "sortby=-capacity" in page.url
+    heads = page.locator("thead th").all_inner_texts()
+    index = next(i for i, h in enumerate(heads) if h.startswith("capacity"))
+    values = [
+        int(text) for text in page.locator(f"tbody tr td:nth-child({index + 1})").all_inner_texts()
+    ]
+    assert values == sorted(values, reverse=True) and len(values) == 10
+    assert page.errors == []
