@@ -13,6 +13,7 @@ from ..domain.query import parse_bbox
 from ..domain.search import parse_search, rank
 from .audit import note
 from .deps import PrincipalDep, ResolvedDep, SettingsDep, StoreDep, visible_collections
+from .downloads import download_links
 from .encoding import dumps
 from .html.render import render
 from .links import CRS84, GEOJSON, HTML, JSON, base_url, link, self_and_alternate
@@ -42,6 +43,7 @@ def collection_document(
             *self_and_alternate(url, {}, JSON, html),
             link(f"{url}/items?f=json", "items", GEOJSON, "the features as GeoJSON"),
             link(f"{url}/items?f=html", "items", HTML, "the features as HTML"),
+            *download_links(f"{url}/items", {}),
         ],
     }
     if extent:

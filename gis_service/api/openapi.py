@@ -11,6 +11,7 @@ from typing import Any
 
 from .. import __version__
 from ..domain.collection import CollectionInfo, PropertyType, equality_parameters
+from ..exports.formats import FORMATS
 from ..settings import Settings
 from .openapi_sharing import (
     SECURITY_SCHEMES,
@@ -56,6 +57,14 @@ def _parameters(settings: Settings) -> dict[str, Any]:
             "f",
             "The representation: json (GeoJSON/JSON) or html.",
             {"type": "string", "enum": ["json", "html"]},
+        ),
+        "f-items": query(
+            "f",
+            "json (a page of GeoJSON) or html; or a download of every feature the other"
+            " parameters select (paging aside; an explicit `limit` caps it): "
+            + ", ".join(f"{f.name} ({f.title})" for f in FORMATS.values())
+            + ".",
+            {"type": "string", "enum": ["json", "html", *FORMATS]},
         ),
         "limit": query(
             "limit",
@@ -162,6 +171,8 @@ def _operation(
             "ETag": {"schema": {"type": "string"}, "description": "The feature's entity tag."}
         }
         responses["304"] = {"description": "Not modified (If-None-Match matched the ETag)."}
+    if op_id == "items" or op_id.startswith("items_"):  # downloads, by f=
+        responses["200"]["content"].update({f.media_type: {} for f in FORMATS.values()})
     return {
         "get": {
             "operationId": op_id,
@@ -183,7 +194,7 @@ _ITEMS = [
     "sortby",
     "properties",
     "skipGeometry",
-    "f",
+    "f-items",
 ]
 _ITEM = ["featureId", "version", "properties", "skipGeometry", "f"]
 _SEARCH = ["q", "bbox", "keywords", "owner", "f"]
