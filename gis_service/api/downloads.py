@@ -39,8 +39,6 @@ DOWNLOADS = frozenset(FORMATS)
 STREAMED = {"geojson": text.geojson, "csv": text.csv_text, "kml": kml.kml}
 CHUNK_BYTES = 1 << 20
 POLL_SECONDS = 0.5
-_TYPE_CODES = {"Point": 1, "LineString": 2, "Polygon": 3, "MultiPoint": 4}
-_TYPE_CODES |= {"MultiLineString": 5, "MultiPolygon": 6, "GeometryCollection": 7}
 
 
 class Cancelled(Exception):
@@ -125,23 +123,16 @@ def _build(
         if fmt.name == "parquet":
             return parquet.write_parquet(batches, export, folder / f"{export.info.id}.parquet")
         geometry_type = ogr.layer_type(export.info.geometry_type)
-        if fmt.name == "shp" and export.geometry:
-            geometry_type = ogr.shapefile_type(_type_codes(store, query, limit, export, cancel))
+        if fmt.name in ("shp", "fgb") and export.geometry:
+            # One declared type (and heights or not) per file: ask the data.
+            with store.open_stream(collection=export.info, query=query, limit=limit) as scan:
+                codes = ogr.wkb_type_codes(_cancellable(scan, cancel))
+            kind = ogr.shapefile_type if fmt.name == "shp" else ogr.flatgeobuf_type
+            geometry_type = kind(codes)
         return ogr.write_ogr(fmt.name, batches, export, folder, geometry_type=geometry_type)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-
-
-def _type_codes(
-    store: Store, query: FeatureQuery, limit: int | None, export: Export, cancel: threading.Event
-) -> set[int]:
-    """The geometry types a Shapefile must hold: the collection's, or a scan when mixed."""
-    known = _TYPE_CODES.get(export.info.geometry_type)
-    if known is not None:
-        return {known}
-    with store.open_stream(collection=export.info, query=query, limit=limit) as scan:
-        return ogr.wkb_type_codes(_cancellable(scan, cancel))
 
 
 async def _while_connected(

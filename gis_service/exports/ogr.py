@@ -35,36 +35,52 @@ def layer_type(geometry_type: str) -> str:
 
 
 def wkb_type_codes(batches: Iterable[ExportBatch]) -> set[int]:
-    """The geometry types present (WKB codes 1-7), read from each WKB's header only."""
+    """The ISO WKB type codes present (1-7, plus 1000 with heights), from the headers only."""
     codes: set[int] = set()
     for batch in batches:
         for wkb in batch.wkbs:
             if wkb is not None:
-                order = "<I" if wkb[0] == 1 else ">I"
-                codes.add((struct.unpack_from(order, wkb, 1)[0] & 0xFFFF) % 1000)
+                raw = struct.unpack_from("<I" if wkb[0] == 1 else ">I", wkb, 1)[0]
+                code = (raw & 0xFFFF) % 2000  # ISO codes; 2000s (M) are kept as plain
+                codes.add(code + 1000 if raw & 0x80000000 and code < 1000 else code)
     return codes
+
+
+def _heights(codes: set[int]) -> str:
+    return " Z" if any(c >= 1000 for c in codes) else ""
 
 
 def shapefile_type(codes: set[int]) -> str:
     """The one layer type a Shapefile can hold these in; singles go in multi layers.
 
     A Shapefile has one shape type per file: points, lines or polygons (a polygon shape
-    holds several rings, so polygons and multipolygons share one).
+    holds several rings, so polygons and multipolygons share one), with or without heights.
     """
-    families = {_FAMILIES.get(c) for c in codes}
+    plain = {c % 1000 for c in codes}
+    families = {_FAMILIES.get(c) for c in plain}
     if None in families or len(families) > 1:
-        found = ", ".join(sorted(_TYPE_NAMES.get(c, str(c)) for c in codes))
+        found = ", ".join(sorted(_TYPE_NAMES.get(c, str(c)) for c in plain))
         raise InvalidParameter(
             "f",
             f"a Shapefile holds one kind of geometry (points, lines or polygons) but this"
             f" selection has {found}; choose f=gpkg or f=fgb, or filter to one kind",
         )
-    if not codes:
-        return "Point"  # nothing to hold: any type will do
-    if codes <= {1}:
-        return "Point"
+    if not plain or plain == {1}:
+        return "Point" + _heights(codes)  # (nothing to hold: any type will do)
     family = families.pop()
-    return {"Point": "MultiPoint", "Line": "MultiLineString", "Polygon": "MultiPolygon"}[family]
+    multi = {"Point": "MultiPoint", "Line": "MultiLineString", "Polygon": "MultiPolygon"}
+    return multi[family] + _heights(codes)
+
+
+def flatgeobuf_type(codes: set[int]) -> str:
+    """One type when there is one (with heights when any has them), else "Unknown".
+
+    GDAL cannot declare a mixed layer with heights, so a mixed FlatGeobuf is 2D.
+    """
+    plain = {c % 1000 for c in codes}
+    if len(plain) != 1:
+        return "Unknown"
+    return _TYPE_NAMES[plain.pop()] + _heights(codes)
 
 
 def dbf_names(names: list[str]) -> list[str]:
