@@ -75,6 +75,8 @@ ENDPOINTS = [
     "/collections/{cid}/items/1?f=html",
     "/collections/{cid}/items/99999",
     "/collections/{cid}/items?version=1",
+    "/collections/{cid}/items?f=csv",
+    "/collections/{cid}/items?f=gpkg&bbox=55.3,25.2,55.6,25.5",
     "/collections/{cid}/versions",
     "/collections/{cid}/changes?since=1",
 ]
