@@ -93,6 +93,18 @@ class IngestError(ServiceError):
     title = "Unreadable input"
 
 
+class QueryTimeout(ServiceError):
+    """A query ran past the statement timeout: too expensive to answer now."""
+
+    title = "Query too expensive"
+
+    def __init__(self, timeout_ms: int) -> None:
+        super().__init__(
+            f"the query ran longer than {timeout_ms} ms and was stopped;"
+            " narrow it (a smaller bbox, a more selective filter) and try again"
+        )
+
+
 class StoreError(ServiceError):
     """The store cannot be opened or is misconfigured."""
 
@@ -113,6 +125,7 @@ STATUS_CODES: dict[type[ServiceError], int] = {
     PayloadTooLarge: 413,
     PreconditionFailed: 412,
     PreconditionRequired: 428,
+    QueryTimeout: 503,
     StoreError: 500,
 }
 

@@ -91,6 +91,12 @@ DEMO_LAYERS = {
         temporal=None,
         layer="ne_110m_populated_places_simple",
     ),
+    "rivers": dict(
+        path=CQL2_DATA / "ne110m4cql2.gpkg",
+        title="Rivers and lake centerlines",
+        temporal=None,
+        layer="ne_110m_rivers_lake_centerlines",
+    ),
 }
 
 

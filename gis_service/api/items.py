@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from ..domain.collection import CollectionInfo, equality_parameters
+from ..domain.filters import FILTER_PARAMS, parse_filter
 from ..domain.query import (
     Cursor,
     FeatureQuery,
@@ -36,6 +37,7 @@ router = APIRouter(tags=["Features"])
 ITEMS_PARAMS = (
     frozenset({"f", "limit", "bbox", "datetime", "cursor", "offset", "version", "sortby"})
     | SHAPING_PARAMS
+    | FILTER_PARAMS
 )
 GEOJSON_HEADERS = {"Content-Crs": "<http://www.opengis.net/def/crs/OGC/1.3/CRS84>"}
 
@@ -54,6 +56,7 @@ def parse_query(request: Request, info: CollectionInfo, settings: Settings) -> F
         offset=parse_offset(qp.get("offset")),
         version=parse_version(qp.get("version")),
         sortby=parse_sortby(info, qp.get("sortby")),
+        filter=parse_filter(qp.get("filter"), qp.get("filter-lang"), qp.get("filter-crs"), info),
     )
     if query.cursor is not None and query.offset:
         raise InvalidParameter("offset", "cannot be combined with cursor")

@@ -21,4 +21,6 @@ def open_store(settings: Settings) -> Store:
         )
     from .geopackage import GeoPackageStore
 
-    return GeoPackageStore(url, count_cap=settings.count_cap)
+    return GeoPackageStore(
+        url, count_cap=settings.count_cap, statement_timeout_ms=settings.statement_timeout_ms
+    )

@@ -28,6 +28,7 @@ from .base import (
     classify,
 )
 from .catalog import Catalog
+from .gpkg_filters import Deadline
 from .gpkg_query import GpkgDialect, GpkgRows, Layout, Opened, read_metadata
 from .gpkg_writer import GpkgWriter
 from .paging import check_filters, run_page
@@ -43,10 +44,17 @@ class GeoPackageStore(Store):
     concurrency = 1
     runs_inline = True
 
-    def __init__(self, folder: str | os.PathLike[str], *, count_cap: int = 100_000) -> None:
+    def __init__(
+        self,
+        folder: str | os.PathLike[str],
+        *,
+        count_cap: int = 100_000,
+        statement_timeout_ms: int = 30_000,
+    ) -> None:
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.count_cap = count_cap
+        self.statement_timeout_ms = statement_timeout_ms  # as PostGIS's statement_timeout
         self._local = threading.local()
         self._opened: dict[str, Opened] = {}
         self.catalog = Catalog(self._catalog_connection, "?")
@@ -123,7 +131,8 @@ class GeoPackageStore(Store):
         rows = GpkgRows(conn, opened.info, opened.layout, query)
         dialect = GpkgDialect(opened.layout)
         where = build_where(opened.info, query, dialect)
-        return run_page(rows, opened.info, query, where, self.count_cap, dialect)
+        with Deadline(conn, self.statement_timeout_ms):
+            return run_page(rows, opened.info, query, where, self.count_cap, dialect)
 
     def get_feature(
         self, *, collection: CollectionInfo, fid: int, version: int | None = None

@@ -99,6 +99,9 @@ def register_functions(conn: sqlite3.Connection) -> None:
     for i, name in enumerate(("ST_MinX", "ST_MaxX", "ST_MinY", "ST_MaxY")):
         conn.create_function(name, 1, _envelope_part(i), deterministic=True)
     conn.create_function("gis_intersects_box", 5, intersects_box, deterministic=True)
+    from .gpkg_filters import register  # CQL2's functions (that module imports this one)
+
+    register(conn)
 
 
 _SRS_4326 = CRS.from_epsg(4326).to_wkt(version="WKT1_GDAL")

@@ -16,6 +16,7 @@ from ..domain.values import display_datetime_text, storage_datetime
 from ..errors import IngestError
 from . import gpkg_format
 from .base import Feature
+from .gpkg_filters import GpkgFilterDialect
 from .rows import Connection, SqlRows
 from .sql import Where, quote
 
@@ -66,7 +67,7 @@ class Layout:
         return cls(table=table, fid=free("fid"), geom=free("geom"))
 
 
-class GpkgDialect:
+class GpkgDialect(GpkgFilterDialect):
     placeholder = "?"
 
     def __init__(self, layout: Layout) -> None:
@@ -165,6 +166,7 @@ class GpkgRows(SqlRows):
             and query.bbox is not None
             and not query.equals
             and query.interval is None
+            and query.filter is None
             and len(query.bbox.parts()) == 1
         ):
             return self._count_box(query.bbox.parts()[0], cap)

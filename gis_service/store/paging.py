@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..domain.collection import CollectionInfo
+from ..domain.filters.ast import properties_of
 from ..domain.query import FeatureQuery
 from ..errors import InvalidParameter
 from .base import FeaturePage
@@ -85,6 +86,11 @@ def _sorted_page(
 
 def check_filters(info: CollectionInfo, query: FeatureQuery) -> None:
     """An older version may lack a property the current one has: a 400, not a SQL error."""
+    in_filter = properties_of(query.filter) if query.filter is not None else set()
+    for name in sorted(in_filter):
+        if info.prop(name) is None:
+            detail = f"{name!r} is not a property of version {info.version}"
+            raise InvalidParameter("filter", detail)
     for name in [*query.equals, *(key.name for key in query.sortby)]:
         if info.prop(name) is None:
             raise InvalidParameter(name, f"not a property of version {info.version}")

@@ -36,6 +36,7 @@ from .base import (
 )
 from .catalog import Catalog
 from .paging import check_filters, run_page
+from .pg_filters import PgFilterDialect, translate_error
 from .rows import SqlRows
 from .sql import build_where, quote
 from .streaming import FeatureStream
@@ -55,7 +56,7 @@ def _column(index: int) -> str:
     return f"p{index}"
 
 
-class PgDialect:
+class PgDialect(PgFilterDialect):
     placeholder = "%s"
     fid = '"fid"'
 
@@ -122,6 +123,7 @@ class PostgisStore(Store):
             raise StoreError(f"schema name {schema!r} is not allowed")
         self.schema = schema
         self.count_cap = count_cap
+        self.statement_timeout_ms = statement_timeout_ms
         self.concurrency = pool_size
         self.collections_table = f"{quote(schema)}.collections"
         options = f"-c statement_timeout={statement_timeout_ms}" if statement_timeout_ms else ""
@@ -244,7 +246,13 @@ class PostgisStore(Store):
             where = build_where(info, query, dialect)
             return run_page(rows, info, query, where, self.count_cap, dialect)
 
-        return self._read(collection.id, page, query.version)
+        try:
+            return self._read(collection.id, page, query.version)
+        except psycopg.Error as exc:
+            problem = translate_error(exc, self.statement_timeout_ms)
+            if problem is None:
+                raise
+            raise problem from exc
 
     def get_feature(
         self, *, collection: CollectionInfo, fid: int, version: int | None = None

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from ..domain.collection import CollectionInfo, PropertyType
 from ..domain.query import BBox, FeatureQuery, TimeInterval
+from .filter_sql import where_clause
 
 
 class Dialect(Protocol):
@@ -35,6 +36,30 @@ class Dialect(Protocol):
 
     def bind(self, value: Any, kind: PropertyType) -> Any:
         """A domain value in the form the column stores."""
+
+    # CQL2 filters (store/filter_sql.py); each returns SQL with placeholders, plus params.
+    @property
+    def geometry_column(self) -> str: ...
+
+    def typed_placeholder(self, kind: PropertyType) -> str:
+        """A placeholder for a literal of this type (typed where the engine needs it)."""
+
+    def text_order(self, sql: str) -> str:
+        """Text as an ordering operand in code point order."""
+
+    def fold(self, function: str, sql: str, params: list[Any]) -> tuple[str, list[Any]]:
+        """CASEI or ACCENTI of a string expression."""
+
+    def like(self, sql: str, pattern: str) -> tuple[str, list[Any]]:
+        """Case-sensitive CQL2 LIKE (% _ and backslash escapes)."""
+
+    def arithmetic(
+        self, op: str, left: tuple[str, list[Any]], right: tuple[str, list[Any]], integral: bool
+    ) -> tuple[str, list[Any]]:
+        """+ - * / % div ^; division by zero gives NULL, `/` divides as floats."""
+
+    def spatial(self, op: str, literal: Any) -> tuple[str, list[Any]]:
+        """An exact spatial predicate between the geometry and a CRS84 Shapely literal."""
 
 
 def quote(identifier: str) -> str:
@@ -98,4 +123,7 @@ def build_where(collection: CollectionInfo, query: FeatureQuery, dialect: Dialec
         prop = collection.prop(name)
         assert prop is not None, name  # parse_equals checked it
         where.add(f"{dialect.column(collection, name)} = {ph}", dialect.bind(value, prop.type))
+    if query.filter is not None:
+        clause, params = where_clause(query.filter, collection, dialect)
+        where.add(clause, *params)
     return where
