@@ -20,6 +20,7 @@ from .api import (
     items,
     jobs,
     landing,
+    queryables,
     uploads,
     versions,
 )
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(landing.router)
     app.include_router(collections.router)
     app.include_router(items.router)
+    app.include_router(queryables.router)
     app.include_router(editing.router)
     app.include_router(versions.router)
     app.include_router(access.router)

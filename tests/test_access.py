@@ -79,6 +79,9 @@ ENDPOINTS = [
     "/collections/{cid}/items?f=gpkg&bbox=55.3,25.2,55.6,25.5",
     "/collections/{cid}/versions",
     "/collections/{cid}/changes?since=1",
+    "/collections/{cid}/queryables",
+    "/collections/{cid}/queryables?f=html",
+    "/collections/{cid}/items?filter=name_en%20IS%20NOT%20NULL",
 ]
 
 

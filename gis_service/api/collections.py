@@ -18,6 +18,7 @@ from .encoding import dumps
 from .html.render import render
 from .links import CRS84, GEOJSON, HTML, JSON, base_url, link, self_and_alternate
 from .negotiation import BASE_PARAMS, READ, Format, negotiate, reject_unknown
+from .queryables import QUERYABLES_REL, SCHEMA_JSON
 
 router = APIRouter(tags=["Collections"])
 SEARCH_PARAMS = frozenset({"q", "bbox", "keywords", "owner"})
@@ -44,6 +45,7 @@ def collection_document(
             link(f"{url}/items?f=json", "items", GEOJSON, "the features as GeoJSON"),
             link(f"{url}/items?f=html", "items", HTML, "the features as HTML"),
             *download_links(f"{url}/items", {}),
+            link(f"{url}/queryables", QUERYABLES_REL, SCHEMA_JSON, "what a filter may name"),
         ],
     }
     if extent:

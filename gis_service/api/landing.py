@@ -11,6 +11,7 @@ from .html.render import render
 from .links import HTML, JSON, OPENAPI, base_url, link, self_and_alternate
 from .negotiation import BASE_PARAMS, READ, Format, negotiate, reject_unknown
 from .openapi import build_openapi
+from .queryables import FILTER_CONFORMANCE
 
 router = APIRouter()
 
@@ -21,6 +22,7 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
+    *FILTER_CONFORMANCE,
 ]
 
 

@@ -13,6 +13,7 @@ from .. import __version__
 from ..domain.collection import CollectionInfo, PropertyType, equality_parameters
 from ..exports.formats import FORMATS
 from ..settings import Settings
+from .openapi_filter import FILTER_PARAMETERS, filter_parameters, queryables_paths
 from .openapi_sharing import (
     SECURITY_SCHEMES,
     editing_operations,
@@ -194,6 +195,7 @@ _ITEMS = [
     "sortby",
     "properties",
     "skipGeometry",
+    *FILTER_PARAMETERS,
     "f-items",
 ]
 _ITEM = ["featureId", "version", "properties", "skipGeometry", "f"]
@@ -300,6 +302,7 @@ def build_openapi(base: str, settings: Settings, infos: list[CollectionInfo]) ->
     paths["/collections/{collectionId}/items/{featureId}"].update(changes)
     for info in infos:
         paths.update(_collection_paths(info))
+    paths.update(queryables_paths(infos))
     return {
         "openapi": "3.0.3",
         "info": {
@@ -314,7 +317,7 @@ def build_openapi(base: str, settings: Settings, infos: list[CollectionInfo]) ->
         "security": [{}, {"bearer": []}],  # anonymous, or an API key
         "paths": paths,
         "components": {
-            "parameters": _parameters(settings) | sharing_parameters(),
+            "parameters": _parameters(settings) | sharing_parameters() | filter_parameters(),
             "securitySchemes": SECURITY_SCHEMES,
             "schemas": {
                 "problem": {

@@ -128,6 +128,9 @@ def parse_limit(text: str | None, default: int, maximum: int) -> int:
     return min(value, maximum)
 
 
+MAX_OFFSET = 1_000_000_000
+
+
 def parse_offset(text: str | None) -> int:
     if text is None:
         return 0
@@ -137,6 +140,8 @@ def parse_offset(text: str | None) -> int:
         raise InvalidParameter("offset", f"{text!r} is not an integer") from exc
     if value < 0:
         raise InvalidParameter("offset", "must not be negative")
+    if value > MAX_OFFSET:  # SQL engines take 64-bit integers; no layer is near this size
+        raise InvalidParameter("offset", f"must be at most {MAX_OFFSET}")
     return value
 
 

@@ -1,0 +1,83 @@
+"""The OpenAPI pieces of filtering (Part 3): filter parameters and the queryables paths."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..domain.collection import CollectionInfo
+from ..domain.filters import CRS84
+
+FILTER_PARAMETERS = ["filter", "filter-lang", "filter-crs"]
+
+
+def _query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "style": "form",
+        "explode": False,
+        "description": description,
+        "schema": schema,
+    }
+
+
+def filter_parameters() -> dict[str, Any]:
+    return {
+        "filter": _query(
+            "filter",
+            "A CQL2 expression the features must satisfy (names: see the collection's"
+            " queryables). Comparisons, LIKE/BETWEEN/IN, CASEI/ACCENTI, arithmetic, spatial"
+            " (S_*) and temporal (T_*) functions.",
+            {"type": "string"},
+        ),
+        "filter-lang": _query(
+            "filter-lang",
+            "The encoding of `filter`.",
+            {"type": "string", "enum": ["cql2-text", "cql2-json"], "default": "cql2-text"},
+        ),
+        "filter-crs": _query(
+            "filter-crs",
+            "The coordinate reference system of the geometries in `filter`.",
+            {"type": "string", "format": "uri", "default": CRS84},
+        ),
+    }
+
+
+def _operation(op_id: str, summary: str, params: list[dict[str, Any]]) -> dict[str, Any]:
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/problem"}}}
+    return {
+        "get": {
+            "operationId": op_id,
+            "summary": summary,
+            "tags": ["Collections"],
+            "parameters": params,
+            "responses": {
+                "200": {
+                    "description": "The queryables as a JSON Schema.",
+                    "content": {"application/schema+json": {}, "text/html": {}},
+                },
+                "400": {"description": "A parameter is invalid or unknown.", "content": problem},
+                "404": {
+                    "description": "Not found, or not visible to this caller.",
+                    "content": problem,
+                },
+            },
+        }
+    }
+
+
+def queryables_paths(infos: list[CollectionInfo]) -> dict[str, Any]:
+    f = {"$ref": "#/components/parameters/f"}
+    cid = {"$ref": "#/components/parameters/collectionId"}
+    paths = {
+        "/collections/{collectionId}/queryables": _operation(
+            "queryables", "What a filter on a collection may name", [cid, f]
+        )
+    }
+    for info in infos:
+        safe = "".join(c if c.isalnum() else "_" for c in info.id)
+        paths[f"/collections/{info.id}/queryables"] = _operation(
+            f"queryables_{safe}", f"What a filter on '{info.title}' may name", [f]
+        )
+    return paths
