@@ -154,6 +154,9 @@ class GeoPackageStore(Store):
         except sqlite3.OperationalError:
             raise CollectionNotFound(collection.id) from None  # deleted meanwhile
         try:
+            # Plain reads through SQLite's small page cache: a mapped file read from end
+            # to end would count (hundreds of MB) against the server's resident memory.
+            conn.execute("PRAGMA mmap_size = 0")
             opened = read_metadata(conn, (0, 0))
             check_filters(opened.info, query)
             rows = GpkgRows(conn, opened.info, opened.layout, query)
