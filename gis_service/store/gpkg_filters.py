@@ -165,7 +165,7 @@ class Deadline:
                 self.expired = time.monotonic() > end
                 return int(self.expired)
 
-            self.conn.set_progress_handler(check, 10_000)
+            self.conn.set_progress_handler(check, 1_000)
         return self
 
     def __exit__(self, kind: Any, error: Any, tb: Any) -> None:
