@@ -194,6 +194,8 @@ def test_pathological_filters_are_refused_cheaply(client):
 def test_absurd_offset_is_400(client):
     res = items(client, "places", offset=str(10**30))
     assert res.status_code == 400 and res.json()["parameter"] == "offset"
+    res = items(client, "places", offset=str(2**62), filter="pop_max > 0")
+    assert res.status_code == 200 and res.json()["features"] == []
 
 
 # -- semantics ---------------------------------------------------------------------------------

@@ -128,7 +128,7 @@ def parse_limit(text: str | None, default: int, maximum: int) -> int:
     return min(value, maximum)
 
 
-MAX_OFFSET = 1_000_000_000
+MAX_OFFSET = 2**62  # room for offset + limit in a 64-bit SQL integer
 
 
 def parse_offset(text: str | None) -> int:
@@ -140,7 +140,7 @@ def parse_offset(text: str | None) -> int:
         raise InvalidParameter("offset", f"{text!r} is not an integer") from exc
     if value < 0:
         raise InvalidParameter("offset", "must not be negative")
-    if value > MAX_OFFSET:  # SQL engines take 64-bit integers; no layer is near this size
+    if value > MAX_OFFSET:  # SQL engines take 64-bit integers, not OverflowErrors
         raise InvalidParameter("offset", f"must be at most {MAX_OFFSET}")
     return value
 
