@@ -105,6 +105,12 @@ class QueryTimeout(ServiceError):
         )
 
 
+class Busy(ServiceError):
+    """The service runs as many of this kind of request as it can afford; try again soon."""
+
+    title = "Busy"
+
+
 class StoreError(ServiceError):
     """The store cannot be opened or is misconfigured."""
 
@@ -126,6 +132,7 @@ STATUS_CODES: dict[type[ServiceError], int] = {
     PreconditionFailed: 412,
     PreconditionRequired: 428,
     QueryTimeout: 503,
+    Busy: 503,
     StoreError: 500,
 }
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import threading
 import time
 from datetime import date
 from pathlib import Path
@@ -383,3 +384,26 @@ def test_abandoned_downloads_release_connections_and_files(demo_settings, tmp_pa
         res = conn.getresponse()
         assert res.status == 200 and len(res.read().splitlines()) == 4
         conn.close()
+
+
+def test_downloads_at_once_are_bounded_and_always_given_back(client):
+    state = client.app.state
+    saved = getattr(state, "download_slots", None)
+    state.download_slots = slots = threading.BoundedSemaphore(1)
+    try:
+        slots.acquire()
+        res = client.get("/collections/facilities/items?f=csv&limit=1")
+        assert res.status_code == 503, res.text
+        assert res.headers["content-type"] == "application/problem+json"
+        slots.release()
+        for path in (
+            "/collections/facilities/items?f=csv&limit=1",  # streamed
+            "/collections/facilities/items?f=gpkg&limit=1",  # built as a file
+            "/collections/catalogue/items?f=shp",  # refused (400) after the slot was taken
+            "/collections/facilities/items?f=fgb&skipGeometry=true",  # refused at once
+        ):
+            client.get(path)
+            assert slots.acquire(blocking=False), path  # the one place is free again
+            slots.release()
+    finally:
+        state.download_slots = saved

@@ -25,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ..domain.collection import CollectionInfo
 from ..domain.query import FeatureQuery
-from ..errors import InvalidParameter
+from ..errors import Busy, InvalidParameter
 from ..exports import kml, ogr, parquet, text
 from ..exports.formats import FORMATS, DownloadFormat, attachment
 from ..exports.selection import Export
@@ -38,6 +38,7 @@ from .shaping import Shaping
 DOWNLOADS = frozenset(FORMATS)
 STREAMED = {"geojson": text.geojson, "csv": text.csv_text, "kml": kml.kml}
 CHUNK_BYTES = 1 << 20
+INLINE_DOWNLOADS = 4  # an in-process store's downloads at once (CPU-bound: more only queue)
 POLL_SECONDS = 0.5
 
 
@@ -60,6 +61,31 @@ def explicit_limit(request: Request) -> int | None:
     return None if text_value is None else int(text_value)
 
 
+class _Slot:
+    """One of the process's download places, given back exactly once."""
+
+    def __init__(self, slots: threading.BoundedSemaphore) -> None:
+        self._slots: threading.BoundedSemaphore | None = slots
+
+    def release(self) -> None:
+        slots, self._slots = self._slots, None
+        if slots is not None:
+            slots.release()
+
+
+def _take_slot(request: Request, store: Store) -> _Slot:
+    """A download holds a store connection (and a worker thread) for as long as it runs:
+    a pooled store keeps half its connections for everything else."""
+    state = request.app.state
+    slots = getattr(state, "download_slots", None)
+    if slots is None:
+        size = INLINE_DOWNLOADS if store.runs_inline else max(1, store.concurrency // 2)
+        slots = state.download_slots = threading.BoundedSemaphore(size)
+    if not slots.acquire(blocking=False):
+        raise Busy("as many downloads as this server runs at once are running; try again soon")
+    return _Slot(slots)
+
+
 async def download(
     request: Request,
     info: CollectionInfo,
@@ -68,14 +94,36 @@ async def download(
     shaping: Shaping,
     name: str,
 ) -> Response:
-    fmt = FORMATS[name]
+    slot = _take_slot(request, store)
+    try:
+        return await _download(request, info, store, query, shaping, FORMATS[name], slot)
+    except BaseException:
+        slot.release()
+        raise
+
+
+async def _download(
+    request: Request,
+    info: CollectionInfo,
+    store: Store,
+    query: FeatureQuery,
+    shaping: Shaping,
+    fmt: DownloadFormat,
+    slot: _Slot,
+) -> Response:
     limit = explicit_limit(request)
+    if fmt.name == "fgb" and shaping.skip_geometry:
+        raise InvalidParameter("skipGeometry", "a FlatGeobuf file needs geometry")
+    geometry_type: str | None = None
+    if fmt.name in ("shp", "fgb") and not shaping.skip_geometry:
+        # One declared type (and heights or not) per file: ask the data, before anything.
+        codes = await run_in_threadpool(_type_codes, store, info, query, limit)
+        kind = ogr.shapefile_type if fmt.name == "shp" else ogr.flatgeobuf_type
+        geometry_type = kind(codes)
     # Opening may plan a sort of the whole selection: never on the event loop.
     stream = await run_in_threadpool(store.open_stream, collection=info, query=query, limit=limit)
     try:
         export = Export.of(stream.info, shaping.properties, geometry=not shaping.skip_geometry)
-        if name == "fgb" and not export.geometry:
-            raise InvalidParameter("skipGeometry", "a FlatGeobuf file needs geometry")
     except BaseException:
         await run_in_threadpool(stream.close)
         raise
@@ -83,53 +131,61 @@ async def download(
     note(request, info.id, "download", 0)
     if request.method == "HEAD":
         await run_in_threadpool(stream.close)
+        slot.release()
         return Response(media_type=fmt.media_type, headers=headers)
     counted = _counted(stream, request, info.id)
     if fmt.streamed:
-        chunks = STREAMED[name](counted, export)
-        return StreamingResponse(
-            _pump(chunks, stream.close), media_type=fmt.media_type, headers=headers
-        )
+        chunks = STREAMED[fmt.name](counted, export)
+        release = _both(stream.close, slot.release)
+        return StreamingResponse(_pump(chunks, release), media_type=fmt.media_type, headers=headers)
     folder = Path(tempfile.mkdtemp(prefix="gis-download-"))
     cancel = threading.Event()
-    build = partial(_build, fmt, store, query, limit, export, folder, cancel)
+    batches = _cancellable(counted, cancel)
+    build = partial(_build, fmt, export, folder, geometry_type, batches)
     try:
-        path = await _while_connected(
-            request, cancel, partial(build, _cancellable(counted, cancel))
-        )
+        path = await _while_connected(request, cancel, build)
     except Cancelled:
+        slot.release()
         return Response(status_code=499)  # nobody is listening; the audit keeps the status
     finally:
         await run_in_threadpool(stream.close)
     headers["Content-Length"] = str(path.stat().st_size)
-    remove = partial(shutil.rmtree, folder, ignore_errors=True)
+    release = _both(partial(shutil.rmtree, folder, ignore_errors=True), slot.release)
     return StreamingResponse(
-        _pump(_file_chunks(path), remove), media_type=fmt.media_type, headers=headers
+        _pump(_file_chunks(path), release), media_type=fmt.media_type, headers=headers
     )
+
+
+def _both(first: Callable[[], object], then: Callable[[], object]) -> Callable[[], None]:
+    def release() -> None:
+        try:
+            first()
+        finally:
+            then()
+
+    return release
+
+
+def _type_codes(
+    store: Store, info: CollectionInfo, query: FeatureQuery, limit: int | None
+) -> set[int]:
+    with store.open_stream(collection=info, query=query, limit=limit) as scan:
+        return ogr.wkb_type_codes(scan)
 
 
 def _build(
     fmt: DownloadFormat,
-    store: Store,
-    query: FeatureQuery,
-    limit: int | None,
     export: Export,
     folder: Path,
-    cancel: threading.Event,
+    geometry_type: str | None,
     batches: Iterable[ExportBatch],
 ) -> Path:
     """Write the file (in a worker thread); the folder goes away unless this succeeds."""
     try:
         if fmt.name == "parquet":
             return parquet.write_parquet(batches, export, folder / f"{export.info.id}.parquet")
-        geometry_type = ogr.layer_type(export.info.geometry_type)
-        if fmt.name in ("shp", "fgb") and export.geometry:
-            # One declared type (and heights or not) per file: ask the data.
-            with store.open_stream(collection=export.info, query=query, limit=limit) as scan:
-                codes = ogr.wkb_type_codes(_cancellable(scan, cancel))
-            kind = ogr.shapefile_type if fmt.name == "shp" else ogr.flatgeobuf_type
-            geometry_type = kind(codes)
-        return ogr.write_ogr(fmt.name, batches, export, folder, geometry_type=geometry_type)
+        layer_type = geometry_type or ogr.layer_type(export.info.geometry_type)
+        return ogr.write_ogr(fmt.name, batches, export, folder, geometry_type=layer_type)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
