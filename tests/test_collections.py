@@ -22,7 +22,8 @@ def test_collection_metadata(client):
     assert doc["id"] == "facilities"
     assert doc["title"] == "Facilities"
     assert doc["itemType"] == "feature"
-    assert doc["crs"] == ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"]
+    assert doc["crs"][0] == "http://www.opengis.net/def/crs/OGC/1.3/CRS84"  # more: test_crs.py
+    assert doc["storageCrs"] == "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
     source = gpd.read_file(DATA / "facilities.geojson")
     minx, miny, maxx, maxy = source.total_bounds
     assert doc["extent"]["spatial"]["bbox"][0] == pytest.approx([minx, miny, maxx, maxy])

@@ -9,6 +9,7 @@ from fastapi.responses import Response
 
 from ..domain.access import AccessPolicy
 from ..domain.collection import CollectionInfo
+from ..domain.crs import ADVERTISED_CRS
 from ..domain.query import parse_bbox
 from ..domain.search import parse_search, rank
 from .audit import note
@@ -39,7 +40,8 @@ def collection_document(
         "title": info.title,
         "description": info.description,
         "itemType": "feature",
-        "crs": [CRS84],
+        "crs": list(ADVERTISED_CRS),  # Part 2; any other EPSG code PROJ knows works too
+        "storageCrs": CRS84,
         "links": [
             *self_and_alternate(url, {}, JSON, html),
             link(f"{url}/items?f=json", "items", GEOJSON, "the features as GeoJSON"),
@@ -84,8 +86,11 @@ async def collections(
         ),
         "numberReturned": len(visible),
         "collections": [
-            collection_document(base, info, policy, html=False) for info, policy in visible
+            # Part 2: nested collections point at the one global list (`#/crs`)
+            collection_document(base, info, policy, html=False) | {"crs": ["#/crs"]}
+            for info, policy in visible
         ],
+        "crs": list(ADVERTISED_CRS),
     }
     if html:
         return render(request, "collections.html", doc=body, infos=infos)

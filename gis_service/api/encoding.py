@@ -9,6 +9,8 @@ import numpy as np
 import orjson
 import shapely
 
+from ..domain.crs import ServiceCrs, UntransformableGeometry
+from ..errors import InvalidParameter
 from ..store.base import Feature
 
 
@@ -16,10 +18,25 @@ def dumps(value: Any) -> bytes:
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
 
 
-def geometry_fragments(features: list[Feature]) -> list[orjson.Fragment | None]:
-    """Each feature's geometry as pre-serialised GeoJSON, decoded in one vectorised pass."""
+def geometry_fragments(
+    features: list[Feature], crs: ServiceCrs | None = None
+) -> list[orjson.Fragment | None]:
+    """Each feature's geometry as pre-serialised GeoJSON, decoded in one vectorised pass.
+
+    With a `crs` other than CRS84 the stored geometries are transformed into it first
+    (the `crs` parameter); one no CRS coordinate can express is a 400 naming the feature.
+    """
     wkbs = np.array([f.wkb for f in features], dtype=object)
-    texts = shapely.to_geojson(shapely.from_wkb(wkbs))
+    geometries = shapely.from_wkb(wkbs)
+    if crs is not None and not crs.is_crs84:
+        try:
+            geometries = crs.from_crs84(geometries)
+        except UntransformableGeometry as exc:
+            fid = features[exc.index].fid
+            raise InvalidParameter(
+                "crs", f"feature {fid} lies outside the area where {crs.uri} is defined"
+            ) from None
+    texts = shapely.to_geojson(geometries)
     return [None if t is None else orjson.Fragment(t) for t in texts.tolist()]
 
 

@@ -9,11 +9,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from ..domain.collection import CollectionInfo, equality_parameters
+from ..domain.crs import ServiceCrs, output_crs, parse_bbox_crs
 from ..domain.filters import FILTER_PARAMS, parse_filter
 from ..domain.query import (
     Cursor,
     FeatureQuery,
-    parse_bbox,
     parse_datetime,
     parse_equals,
     parse_limit,
@@ -34,12 +34,19 @@ from .negotiation import DOWNLOAD_FORMATS, READ, Format, negotiate, reject_unkno
 from .shaping import SHAPING_PARAMS, parse_shaping
 
 router = APIRouter(tags=["Features"])
+CRS_PARAMS = frozenset({"crs", "bbox-crs"})  # Part 2
 ITEMS_PARAMS = (
     frozenset({"f", "limit", "bbox", "datetime", "cursor", "offset", "version", "sortby"})
+    | CRS_PARAMS
     | SHAPING_PARAMS
     | FILTER_PARAMS
 )
 GEOJSON_HEADERS = {"Content-Crs": "<http://www.opengis.net/def/crs/OGC/1.3/CRS84>"}
+
+
+def crs_headers(crs: ServiceCrs) -> dict[str, str]:
+    """Part 2 /req/crs/ogc-crs-header: every GeoJSON answer names its CRS."""
+    return {"Content-Crs": f"<{crs.uri}>"}
 
 
 def parse_query(request: Request, info: CollectionInfo, settings: Settings) -> FeatureQuery:
@@ -49,7 +56,7 @@ def parse_query(request: Request, info: CollectionInfo, settings: Settings) -> F
     qp = request.query_params
     query = FeatureQuery(
         limit=parse_limit(qp.get("limit"), settings.default_limit, settings.max_limit),
-        bbox=parse_bbox(qp.get("bbox")),
+        bbox=parse_bbox_crs(qp.get("bbox"), qp.get("bbox-crs")),
         interval=parse_datetime(qp.get("datetime")),
         equals=parse_equals(info, {k: v for k, v in qp.items() if k in filters}),
         cursor=Cursor.decode(qp["cursor"]) if "cursor" in qp else None,
@@ -130,6 +137,10 @@ async def items(
     fmt = negotiate(request, downloads=True)
     query = parse_query(request, info, settings)
     shaping = parse_shaping(request, info)
+    # The HTML map is drawn in CRS84, so `crs` (checked all the same) applies to GeoJSON.
+    crs = output_crs(request.query_params.get("crs"))
+    if fmt in DOWNLOAD_FORMATS and not crs.is_crs84:
+        raise InvalidParameter("crs", f"downloads ({fmt.value}) are in CRS84 only")
     if fmt in DOWNLOAD_FORMATS:
         return await download(request, info, store, query, shaping, fmt.value)
     page = await call_store(store, store.query_features, collection=info, query=query)
@@ -140,7 +151,7 @@ async def items(
     links = _page_links(url, params, page, query, html)  # cursors need the whole features
     links += download_links(url, params)
     features = shaping.apply(page.features)
-    geometries = geometry_fragments(features)
+    geometries = geometry_fragments(features, None if html else crs)
     body: dict[str, Any] = {
         "type": "FeatureCollection",
         "timeStamp": _timestamp(),
@@ -152,7 +163,7 @@ async def items(
         body["numberMatched"] = page.number_matched
     if html:
         return render(request, "items.html", doc=body, info=info, geojson=dumps(body).decode())
-    return Response(dumps(body), media_type=GEOJSON, headers=GEOJSON_HEADERS)
+    return Response(dumps(body), media_type=GEOJSON, headers=crs_headers(crs))
 
 
 @router.api_route(
@@ -162,8 +173,9 @@ async def item(
     request: Request, info: CollectionDep, store: StoreDep, settings: SettingsDep, featureId: str
 ) -> Response:
     fmt = negotiate(request)
-    reject_unknown(request, frozenset({"f", "version"}) | SHAPING_PARAMS)
+    reject_unknown(request, frozenset({"f", "version", "crs"}) | SHAPING_PARAMS)
     version = parse_version(request.query_params.get("version"))
+    crs = output_crs(request.query_params.get("crs"))  # GeoJSON only: HTML maps are CRS84
     shaping = parse_shaping(request, info)
     try:
         fid = int(featureId)
@@ -175,14 +187,14 @@ async def item(
     base = base_url(request, settings)
     collection_url = f"{base}/collections/{info.id}"
     html = fmt is Format.HTML
-    body = feature_dict(feature, geometry_fragments([feature])[0])
-    etag = feature_etag(body)
+    body = feature_dict(feature, geometry_fragments([feature], None if html else crs)[0])
+    etag = feature_etag(body)  # of these bytes: another CRS is another representation
     if not html and etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers={"ETag": etag})
     body["links"] = [
         *self_and_alternate(
             f"{collection_url}/items/{fid}",
-            {"version": str(version)} if version else {},
+            {k: v for k, v in request.query_params.items() if k in ("version", "crs")},
             GEOJSON,
             html,
         ),
@@ -190,4 +202,4 @@ async def item(
     ]
     if html:
         return render(request, "feature.html", doc=body, info=info, geojson=dumps(body).decode())
-    return Response(dumps(body), media_type=GEOJSON, headers={**GEOJSON_HEADERS, "ETag": etag})
+    return Response(dumps(body), media_type=GEOJSON, headers={**crs_headers(crs), "ETag": etag})

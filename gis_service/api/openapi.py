@@ -80,7 +80,8 @@ def _parameters(settings: Settings) -> dict[str, Any]:
         "bbox": query(
             "bbox",
             "Features intersecting this box: minLon,minLat,maxLon,maxLat in CRS84 "
-            "(6 numbers with heights). minLon > maxLon crosses the antimeridian.",
+            "(6 numbers with heights), or in the axis order of the CRS `bbox-crs` names. "
+            "A minimum longitude above the maximum crosses the antimeridian.",
             {
                 "type": "array",
                 "oneOf": [{"minItems": 4, "maxItems": 4}, {"minItems": 6, "maxItems": 6}],
@@ -100,6 +101,21 @@ def _parameters(settings: Settings) -> dict[str, Any]:
             "offset",
             "Number of matching features to skip (cursor paging is faster for deep pages).",
             {"type": "integer", "minimum": 0, "default": 0},
+        ),
+        "crs": query(
+            "crs",
+            "The CRS of the geometries in the GeoJSON answer (OGC API Features Part 2), in "
+            "its axis order (EPSG:4326 is latitude first): a URI such as "
+            "http://www.opengis.net/def/crs/EPSG/0/32640 (or EPSG:32640). The collection's "
+            "`crs` list names the usual ones; any 2D EPSG CRS PROJ knows is accepted. "
+            "Default CRS84. The HTML map is always drawn in CRS84.",
+            {"type": "string", "format": "uri"},
+        ),
+        "bbox-crs": query(
+            "bbox-crs",
+            "The CRS of the `bbox` numbers (same identifiers as `crs`); default CRS84. "
+            "The box is enclosed by a CRS84 box (edges densified) before the query.",
+            {"type": "string", "format": "uri"},
         ),
         "sortby": query(
             "sortby",
@@ -158,6 +174,14 @@ def _responses(ok: str, media: str) -> dict[str, Any]:
     }
 
 
+_CONTENT_CRS = {
+    "Content-Crs": {
+        "schema": {"type": "string"},
+        "description": "The CRS of the GeoJSON geometries, as `<uri>` (Part 2).",
+    }
+}
+
+
 def _operation(
     op_id: str,
     summary: str,
@@ -169,10 +193,12 @@ def _operation(
     responses = _responses(ok, media)
     if op_id == "item" or op_id.startswith("item_"):
         responses["200"]["headers"] = {
-            "ETag": {"schema": {"type": "string"}, "description": "The feature's entity tag."}
+            "ETag": {"schema": {"type": "string"}, "description": "The feature's entity tag."},
+            **_CONTENT_CRS,
         }
         responses["304"] = {"description": "Not modified (If-None-Match matched the ETag)."}
     if op_id == "items" or op_id.startswith("items_"):  # downloads, by f=
+        responses["200"]["headers"] = dict(_CONTENT_CRS)
         responses["200"]["content"].update({f.media_type: {} for f in FORMATS.values()})
     return {
         "get": {
@@ -188,6 +214,8 @@ def _operation(
 _ITEMS = [
     "limit",
     "bbox",
+    "bbox-crs",
+    "crs",
     "datetime",
     "cursor",
     "offset",
@@ -198,7 +226,7 @@ _ITEMS = [
     *FILTER_PARAMETERS,
     "f-items",
 ]
-_ITEM = ["featureId", "version", "properties", "skipGeometry", "f"]
+_ITEM = ["featureId", "version", "crs", "properties", "skipGeometry", "f"]
 _SEARCH = ["q", "bbox", "keywords", "owner", "f"]
 
 
