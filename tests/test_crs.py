@@ -394,3 +394,33 @@ def test_conformance_and_openapi_declare_part_2(client):
     ):
         refs = {p.get("$ref") for p in doc["paths"][path]["get"]["parameters"]}
         assert "#/components/parameters/crs" in refs
+
+
+# --- a real client ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("code", ["32640", "3997"])
+def test_gdal_reads_the_api_in_a_projected_crs(live_server, code):
+    import geopandas as gpd
+    import pyogrio
+
+    source = gpd.read_file(DATA / "districts.geojson", fid_as_index=True).to_crs(f"EPSG:{code}")
+    got = pyogrio.read_dataframe(
+        f"OAPIF:{live_server.url}", layer="districts", fid_as_index=True, CRS=f"EPSG:{code}"
+    )
+    assert got.crs.to_epsg() == int(code)
+    assert sorted(got.index) == sorted(source.index)
+    got = got.loc[source.index]
+    assert got.geometry.geom_equals_exact(source.geometry, tolerance=1e-6).all()
+    # GDAL sends its spatial filter as bbox + bbox-crs in the layer's CRS.
+    box = shapely.box(*source.geometry.iloc[0].buffer(2000).bounds)
+    found = pyogrio.read_dataframe(
+        f"OAPIF:{live_server.url}",
+        layer="districts",
+        fid_as_index=True,
+        CRS=f"EPSG:{code}",
+        bbox=box.bounds,
+    )
+    expected = set(source.index[source.intersects(box)])
+    assert 1 < len(expected) < len(source)
+    assert set(found.index) == expected
