@@ -424,3 +424,74 @@ def test_gdal_reads_the_api_in_a_projected_crs(live_server, code):
     expected = set(source.index[source.intersects(box)])
     assert 1 < len(expected) < len(source)
     assert set(found.index) == expected
+
+
+# --- editing bodies in a CRS (Content-Crs request header) --------------------------------
+
+
+@pytest.fixture
+def editable(empty_settings, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from gis_service.app import create_app
+    from gis_service.domain.access import AccessPolicy, Entity, Role, Visibility, new_key
+    from gis_service.ingest import IngestOptions, import_file
+    from gis_service.store.factory import open_store
+
+    store = open_store(empty_settings)
+    store.catalog.add_entity(Entity(id="dm", name_en="dm", name_ar="dm"))
+    key = new_key()
+    store.catalog.add_key(
+        key_id=key.key_id, entity="dm", role=Role.EDITOR, secret_hash=key.secret_hash
+    )
+    path = tmp_path / "sites.geojson"
+    site = {"type": "Feature", "properties": {"name": "a"}, "geometry": None}
+    site["geometry"] = {"type": "Point", "coordinates": [55.4, 25.3]}
+    path.write_bytes(orjson.dumps({"type": "FeatureCollection", "features": [site]}))
+    import_file(store, path, IngestOptions(collection_id="sites"))
+    store.catalog.set_access("sites", AccessPolicy(owner="dm", visibility=Visibility.PUBLIC))
+    store.close()
+    with TestClient(create_app(empty_settings)) as client:
+        yield client, {"Authorization": f"Bearer {key.token}"}
+
+
+def point(xy) -> dict:
+    return {
+        "type": "Feature",
+        "properties": {"name": "b"},
+        "geometry": {"type": "Point", "coordinates": list(xy)},
+    }
+
+
+def test_edits_in_a_crs_with_content_crs_and_matching_etags(editable):
+    client, auth = editable
+    utm = Transformer.from_crs("EPSG:4326", "EPSG:32640", always_xy=True).transform(55.45, 25.31)
+    utm_headers = {**auth, "Content-Crs": f"<{EPSG}32640>"}
+    created = client.post("/collections/sites/items", json=point(utm), headers=utm_headers)
+    assert created.status_code == 201, created.text
+    url = created.headers["location"]
+    plain = client.get(url)
+    np.testing.assert_allclose(plain.json()["geometry"]["coordinates"], [55.45, 25.31], atol=1e-9)
+    in_utm = client.get(url, params={"crs": "EPSG:32640"})
+    assert in_utm.headers["etag"] == created.headers["etag"] != plain.headers["etag"]
+
+    # A tag of another CRS's representation does not match the body's CRS: 412.
+    stale = client.put(
+        url, json=point(utm), headers={**utm_headers, "If-Match": plain.headers["etag"]}
+    )
+    assert stale.status_code == 412
+
+    # EPSG:4326 bodies are latitude first.
+    lat_first = {**auth, "Content-Crs": f"<{EPSG}4326>"}
+    tag = client.get(url, params={"crs": EPSG + "4326"}).headers["etag"]
+    moved = client.put(url, json=point([25.2, 55.6]), headers={**lat_first, "If-Match": tag})
+    assert moved.status_code == 200, moved.text
+    assert client.get(url).json()["geometry"]["coordinates"] == pytest.approx([55.6, 25.2])
+    assert moved.headers["etag"] == client.get(url, params={"crs": "EPSG:4326"}).headers["etag"]
+
+    bad = client.post(
+        "/collections/sites/items", json=point(utm), headers={**auth, "Content-Crs": "<EPSG:0>"}
+    )
+    assert bad.status_code == 400 and bad.json()["parameter"] == "Content-Crs"
+    count = client.get("/collections/sites/items").json()["numberMatched"]
+    assert count == 2  # the original and the one created above; nothing from the refused POST

@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ..domain.access import Principal, can_write
 from ..domain.collection import CollectionInfo, PropertyType
+from ..domain.crs import ServiceCrs, UntransformableGeometry, crs84, resolve_crs
 from ..domain.values import parse_datetime_text, storage_datetime
 from ..errors import (
     FeatureNotFound,
@@ -86,13 +87,35 @@ def _properties(info: CollectionInfo, given: Any) -> dict[str, Any]:
     return out
 
 
-def _geometry(given: Any) -> object | None:
+def body_crs(request: Request) -> ServiceCrs:
+    """Part 2: a `Content-Crs: <uri>` request header gives the body's CRS (default CRS84).
+
+    The same CRS names the representation whose ETag `If-Match` carries and the ETag
+    answered, so a client working in one CRS keeps matching tags.
+    """
+    value = request.headers.get("content-crs")
+    if value is None:
+        return crs84()
+    value = value.strip()
+    if value.startswith("<") and value.endswith(">"):
+        value = value[1:-1]
+    return resolve_crs("Content-Crs", value)
+
+
+def _geometry(given: Any, crs: ServiceCrs | None = None) -> object | None:
     if given is None:
         return None
     try:
         geom = shapely.geometry.shape(given)
     except (ValueError, TypeError, AttributeError, KeyError, shapely.errors.ShapelyError):
         raise InvalidParameter("geometry", "not a GeoJSON geometry") from None
+    if crs is not None and not crs.is_crs84:
+        try:
+            geom = crs.to_crs84(np.array([geom], dtype=object))[0]
+        except UntransformableGeometry:
+            raise InvalidParameter(
+                "geometry", f"has coordinates outside the area where {crs.uri} is defined"
+            ) from None
     checked = check_batch(np.array([geom], dtype=object), first_row=1)
     if checked.rejections:
         raise InvalidParameter("geometry", checked.rejections[0].reason)
@@ -109,16 +132,22 @@ def _body(raw: bytes) -> dict[str, Any]:
     return body
 
 
-def _feature_in(info: CollectionInfo, raw: bytes) -> tuple[object | None, dict[str, Any]]:
+def _feature_in(
+    info: CollectionInfo, raw: bytes, crs: ServiceCrs | None = None
+) -> tuple[object | None, dict[str, Any]]:
     body = _body(raw)
     if body.get("type") != "Feature":
         raise InvalidParameter("type", "the body must be a GeoJSON Feature")
-    return _geometry(body.get("geometry")), _properties(info, body.get("properties") or {})
+    geometry = _geometry(body.get("geometry"), crs)
+    return geometry, _properties(info, body.get("properties") or {})
 
 
-def _current(store: Store, info: CollectionInfo, fid: int) -> tuple[str, Feature]:
+def _current(
+    store: Store, info: CollectionInfo, fid: int, crs: ServiceCrs | None = None
+) -> tuple[str, Feature]:
+    """The feature and the ETag of its GeoJSON in `crs` (what a GET with `crs` answers)."""
     feature = store.get_feature(collection=info, fid=fid)  # 404 when it is not there
-    return feature_etag(feature_dict(feature, geometry_fragments([feature])[0])), feature
+    return feature_etag(feature_dict(feature, geometry_fragments([feature], crs)[0])), feature
 
 
 def _fid(info: CollectionInfo, feature_id: str) -> int:
@@ -128,8 +157,10 @@ def _fid(info: CollectionInfo, feature_id: str) -> int:
         raise FeatureNotFound(info.id, feature_id) from None
 
 
-async def _answer(store: Store, info: CollectionInfo, fid: int, status: int, base: str) -> Response:
-    etag, _feature = await run_in_threadpool(_current, store, info, fid)
+async def _answer(
+    store: Store, info: CollectionInfo, fid: int, status: int, base: str, crs: ServiceCrs
+) -> Response:
+    etag, _feature = await run_in_threadpool(_current, store, info, fid, crs)
     return Response(
         status_code=status,
         headers={"ETag": etag, "Location": f"{base}/collections/{info.id}/items/{fid}"},
@@ -146,15 +177,16 @@ async def create_item(
 ) -> Response:
     require_writer(principal, resolved)
     info = resolved.info
-    geometry, props = _feature_in(info, await request.body())
+    crs = body_crs(request)
+    geometry, props = _feature_in(info, await request.body(), crs)
     edits = EditBatch(geometries=[geometry], properties=[props], fids=[None])
     actor = Actor("insert", principal.entity, principal.key_id)
     (fid,) = await run_in_threadpool(apply_edits, store, info, lambda: edits, actor)
     note(request, info.id, "insert", 1)
-    return await _answer(store, info, fid, 201, base_url(request, settings))
+    return await _answer(store, info, fid, 201, base_url(request, settings), crs)
 
 
-Plan = Callable[[CollectionInfo, Feature, bytes], EditBatch]
+Plan = Callable[[CollectionInfo, Feature, bytes, ServiceCrs], EditBatch]
 
 
 async def _change(
@@ -173,37 +205,44 @@ async def _change(
     if not expected:
         raise PreconditionRequired("send If-Match with the feature's ETag (from a GET)")
     raw = await request.body()
+    crs = body_crs(request)
 
     def edits() -> EditBatch:
-        etag, current = _current(store, info, fid)
+        etag, current = _current(store, info, fid, crs)
         if not etag_matches(expected, etag):
             raise PreconditionFailed(f"feature {fid} changed since that ETag; GET it again")
-        return plan(info, current, raw)
+        return plan(info, current, raw, crs)
 
     actor = Actor(f"{request.method.lower()} feature {fid}", principal.entity, principal.key_id)
     await run_in_threadpool(apply_edits, store, info, edits, actor)
     return fid
 
 
-def _replace(info: CollectionInfo, current: Feature, raw: bytes) -> EditBatch:
-    geometry, props = _feature_in(info, raw)
+def _replace(
+    info: CollectionInfo, current: Feature, raw: bytes, crs: ServiceCrs | None = None
+) -> EditBatch:
+    geometry, props = _feature_in(info, raw, crs)
     return EditBatch(geometries=[geometry], properties=[props], fids=[current.fid])
 
 
-def _patch(info: CollectionInfo, current: Feature, raw: bytes) -> EditBatch:
+def _patch(
+    info: CollectionInfo, current: Feature, raw: bytes, crs: ServiceCrs | None = None
+) -> EditBatch:
     """JSON merge patch (RFC 7396): given properties replace (null clears), the rest stay."""
     body = _body(raw)
     kinds = {p.name: p.type for p in info.properties}
     merged = {name: _value(name, value, kinds[name]) for name, value in current.properties.items()}
     merged.update(_properties(info, body.get("properties") or {}))
     if "geometry" in body:
-        geometry = _geometry(body["geometry"])
+        geometry = _geometry(body["geometry"], crs)
     else:
         geometry = shapely.from_wkb(current.wkb) if current.wkb is not None else None
     return EditBatch(geometries=[geometry], properties=[merged], fids=[current.fid])
 
 
-def _delete(info: CollectionInfo, current: Feature, raw: bytes) -> EditBatch:
+def _delete(
+    info: CollectionInfo, current: Feature, raw: bytes, crs: ServiceCrs | None = None
+) -> EditBatch:
     return EditBatch(deletes=[current.fid])
 
 
@@ -218,7 +257,8 @@ async def replace_item(
 ) -> Response:
     fid = await _change(request, resolved, principal, store, featureId, _replace)
     note(request, resolved.info.id, "replace-feature", 1)
-    return await _answer(store, resolved.info, fid, 200, base_url(request, settings))
+    base = base_url(request, settings)
+    return await _answer(store, resolved.info, fid, 200, base, body_crs(request))
 
 
 @router.patch("/collections/{collectionId}/items/{featureId}", summary="Update a feature")
@@ -232,7 +272,8 @@ async def update_item(
 ) -> Response:
     fid = await _change(request, resolved, principal, store, featureId, _patch)
     note(request, resolved.info.id, "update-feature", 1)
-    return await _answer(store, resolved.info, fid, 200, base_url(request, settings))
+    base = base_url(request, settings)
+    return await _answer(store, resolved.info, fid, 200, base, body_crs(request))
 
 
 @router.delete(
