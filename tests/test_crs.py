@@ -495,3 +495,16 @@ def test_edits_in_a_crs_with_content_crs_and_matching_etags(editable):
     assert bad.status_code == 400 and bad.json()["parameter"] == "Content-Crs"
     count = client.get("/collections/sites/items").json()["numberMatched"]
     assert count == 2  # the original and the one created above; nothing from the refused POST
+
+
+def test_openapi_declares_content_crs_on_editing_bodies(client):
+    paths = client.get("/api").json()["paths"]
+    for path, method in (
+        ("/collections/{collectionId}/items", "post"),
+        ("/collections/{collectionId}/items/{featureId}", "put"),
+        ("/collections/{collectionId}/items/{featureId}", "patch"),
+    ):
+        headers = {
+            p.get("name") for p in paths[path][method]["parameters"] if p.get("in") == "header"
+        }
+        assert "Content-Crs" in headers, (path, method)

@@ -299,10 +299,19 @@ def editing_operations() -> tuple[dict[str, Any], dict[str, Any]]:
         "schema": {"type": "string"},
         "description": "The feature's ETag.",
     }
+    content_crs = {
+        "name": "Content-Crs",
+        "in": "header",
+        "required": False,
+        "schema": {"type": "string"},
+        "description": "The CRS of the body's geometry and of the ETags, as `<uri>` "
+        "(OGC API Features Part 2; default CRS84). EPSG:4326 is latitude first.",
+    }
 
     def op(op_id: str, summary: str, ok: str, body: dict | None) -> dict[str, Any]:
         operation = _op(op_id, summary, ok, ["collectionId"])
         if body is not None:
+            operation["parameters"] = [*operation["parameters"], content_crs]
             operation["requestBody"] = {
                 "required": True,
                 "content": {
