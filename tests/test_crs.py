@@ -88,6 +88,16 @@ def test_identifiers_resolve_to_canonical_uris(text, canonical):
 
 def test_resolved_crs_is_cached_per_code():
     assert resolve_crs("crs", "EPSG:3857") is resolve_crs("crs", EPSG + "3857")
+    other = resolve_crs("filter-crs", "EPSG:3857")  # same transformers, its own parameter
+    assert other == resolve_crs("crs", "EPSG:3857") and other.parameter == "filter-crs"
+    assert other._forward is resolve_crs("crs", "EPSG:3857")._forward
+
+
+def test_untransformable_input_is_a_400_for_the_parameter_that_named_the_crs():
+    crs = resolve_crs("filter-crs", "EPSG:32640")
+    with pytest.raises(InvalidParameter) as caught:
+        crs.to_crs84(np.array([shapely.Point(0, 0), shapely.Point(1e300, 0)]))
+    assert caught.value.parameter == "filter-crs" and "geometry 1" in caught.value.detail
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import shapely
@@ -46,11 +46,16 @@ _URN = re.compile(r"urn:ogc:def:crs:(EPSG|OGC):[^:]*:([^:\s]+)", re.IGNORECASE)
 _DENSIFY = 21  # points per bbox edge: a projected box's edges are curves in CRS84
 
 
-class UntransformableGeometry(ValueError):
-    """A geometry has no finite coordinates in the target CRS (outside its domain)."""
+class UntransformableGeometry(InvalidParameter):
+    """A geometry has no finite coordinates in the other CRS (outside where it is defined).
 
-    def __init__(self, index: int, uri: str) -> None:
-        super().__init__(f"geometry {index} cannot be expressed in {uri}")
+    A 400 naming the parameter that named the CRS, unless a caller says more (which feature).
+    """
+
+    def __init__(self, parameter: str, index: int, uri: str) -> None:
+        super().__init__(
+            parameter, f"geometry {index} lies outside the area where {uri} is defined"
+        )
         self.index = index
 
 
@@ -66,6 +71,8 @@ class ServiceCrs:
     lon_axis: int | None = None
     _forward: Transformer | None = field(default=None, repr=False, compare=False)
     _inverse: Transformer | None = field(default=None, repr=False, compare=False)
+    #: The request parameter that named this CRS, for errors (see `resolve_crs`).
+    parameter: str = field(default="crs", compare=False)
 
     def from_crs84(self, geometries: np.ndarray) -> np.ndarray:
         """Stored (CRS84) geometries in this CRS; raises UntransformableGeometry."""
@@ -90,7 +97,7 @@ class ServiceCrs:
         coords, index = shapely.get_coordinates(out, return_index=True)
         bad = ~np.isfinite(coords).all(axis=1)
         if bad.any():
-            raise UntransformableGeometry(int(index[bad.argmax()]), self.uri)
+            raise UntransformableGeometry(self.parameter, int(index[bad.argmax()]), self.uri)
         return out
 
     def bbox_to_crs84(self, minx: float, miny: float, maxx: float, maxy: float) -> BBox:
@@ -203,7 +210,8 @@ def resolve_crs(parameter: str, text: str) -> ServiceCrs:
     found = _load(*key)
     if isinstance(found, str):
         raise InvalidParameter(parameter, f"{shown!r} {found}")
-    return found
+    # the same transformers, remembering which parameter named the CRS (for its errors)
+    return found if found.parameter == parameter else replace(found, parameter=parameter)
 
 
 def crs84() -> ServiceCrs:
