@@ -317,6 +317,7 @@ def test_bbox_crs_on_a_single_item_is_unknown(client):
         ({"bbox": "6160000,2900000,6170000,2920000"}, "bbox"),  # metres without bbox-crs
         ({"bbox": "6170000,2900000,6160000,2920000", "bbox-crs": "EPSG:3857"}, "bbox"),
         ({"bbox": "1,2,3", "bbox-crs": "EPSG:3857"}, "bbox"),
+        ({"bbox": "100,55,110,56", "bbox-crs": "EPSG:4326"}, "bbox"),  # latitude 100
         ({"bbox": "a,b,c,d", "bbox-crs": "EPSG:3857"}, "bbox"),
     ],
 )

@@ -67,7 +67,7 @@ class ServiceCrs:
     is_crs84: bool
     name: str
     geographic: bool = False
-    #: Which axis (0 or 1) is longitude for a geographic CRS; None when projected.
+    #: Which axis (0 or 1) is longitude in degrees; None when projected (or not degrees).
     lon_axis: int | None = None
     _forward: Transformer | None = field(default=None, repr=False, compare=False)
     _inverse: Transformer | None = field(default=None, repr=False, compare=False)
@@ -111,6 +111,14 @@ class ServiceCrs:
         if self.is_crs84:
             return BBox(minx, miny, maxx, maxy)
         lo, hi = [minx, miny], [maxx, maxy]
+        if self.lon_axis is not None:  # degrees, as every EPSG geographic 2D CRS used here
+            lat_axis = 1 - self.lon_axis
+            for value in (lo[self.lon_axis], hi[self.lon_axis]):
+                if not -180 <= value <= 180:
+                    raise ValueError(f"longitude {value} is outside -180..180")
+            for value in (lo[lat_axis], hi[lat_axis]):
+                if not -90 <= value <= 90:
+                    raise ValueError(f"latitude {value} is outside -90..90")
         crossing = self.lon_axis is not None and lo[self.lon_axis] > hi[self.lon_axis]
         for axis in (0, 1):
             if lo[axis] > hi[axis] and not (crossing and axis == self.lon_axis):
@@ -184,6 +192,8 @@ def _load(authority: str, code: str) -> ServiceCrs | str:
     if crs.is_geographic:
         directions = [a.direction.lower() for a in crs.axis_info]
         lon_axis = next((i for i, d in enumerate(directions) if d in ("east", "west")), 1)
+        if any(a.unit_name != "degree" for a in crs.axis_info):
+            lon_axis = None  # grads and the like: PROJ's transform_bounds checks them
     return ServiceCrs(
         uri=EPSG_URI.format(code=code),
         is_crs84=False,
