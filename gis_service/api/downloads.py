@@ -26,7 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from ..domain.collection import CollectionInfo
 from ..domain.query import FeatureQuery
 from ..errors import Busy, InvalidParameter
-from ..exports import kml, ogr, parquet, text
+from ..exports import kml, text
 from ..exports.formats import FORMATS, DownloadFormat, attachment
 from ..exports.selection import Export
 from ..store.base import Store
@@ -118,6 +118,8 @@ async def _download(
     if fmt.name in ("shp", "fgb") and not shaping.skip_geometry:
         # One declared type (and heights or not) per file: ask the data, before anything.
         codes = await run_in_threadpool(_type_codes, store, info, query, limit)
+        from ..exports import ogr  # GDAL only in processes that build such files
+
         kind = ogr.shapefile_type if fmt.name == "shp" else ogr.flatgeobuf_type
         geometry_type = kind(codes)
     # Opening may plan a sort of the whole selection: never on the event loop.
@@ -169,6 +171,8 @@ def _both(first: Callable[[], object], then: Callable[[], object]) -> Callable[[
 def _type_codes(
     store: Store, info: CollectionInfo, query: FeatureQuery, limit: int | None
 ) -> set[int]:
+    from ..exports import ogr
+
     with store.open_stream(collection=info, query=query, limit=limit) as scan:
         return ogr.wkb_type_codes(scan)
 
@@ -181,6 +185,9 @@ def _build(
     batches: Iterable[ExportBatch],
 ) -> Path:
     """Write the file (in a worker thread); the folder goes away unless this succeeds."""
+    # GDAL and Arrow load on the first such download only: most workers never need them.
+    from ..exports import ogr, parquet
+
     try:
         if fmt.name == "parquet":
             return parquet.write_parquet(batches, export, folder / f"{export.info.id}.parquet")
