@@ -350,10 +350,58 @@ def test_html_pages_draw_crs84_whatever_crs_says(client, districts):
     assert bad.status_code == 400  # checked all the same
 
 
-def test_downloads_refuse_another_crs(client):
-    res = client.get("/collections/districts/items", params={"crs": "EPSG:3857", "f": "csv"})
-    if res.status_code == 400 and res.json()["parameter"] == "f":
-        pytest.skip("no csv download format")
+GIS_FILES = ["gpkg", "shp", "fgb", "parquet", "csv"]
+EXTENSIONS = {"shp": "shp.zip"}
+
+
+@pytest.mark.parametrize("code", ["4326", "32640"])
+@pytest.mark.parametrize("fmt", GIS_FILES)
+def test_downloads_in_another_crs_hold_easting_first_files(client, facilities, fmt, code, tmp_path):
+    """Files carry the CRS and x = easting/longitude, as GDAL writes them for any CRS."""
+    import geopandas
+    import pyogrio
+
+    res = client.get(
+        "/collections/facilities/items",
+        params={"f": fmt, "crs": uri(code), "category": "school", "limit": 300},
+    )
+    assert res.status_code == 200, res.text
+    path = tmp_path / f"x.{EXTENSIONS.get(fmt, fmt)}"
+    path.write_bytes(res.content)
+    if fmt == "parquet":
+        frame = geopandas.read_parquet(path)
+    else:
+        frame = pyogrio.read_dataframe(path, fid_as_index=fmt == "gpkg")
+        if fmt != "gpkg":
+            frame.index = frame["id"].astype(int)
+    if fmt == "parquet":
+        frame.index = frame["id"]
+    if fmt != "csv":
+        assert frame.crs is not None and frame.crs.to_epsg() == int(code)
+    else:
+        frame = frame.set_geometry(geopandas.GeoSeries.from_wkt(frame["WKT"]))
+    got = shapely.get_coordinates(frame.geometry.values)
+    lonlat = np.array([facilities[int(i)]["coordinates"] for i in frame.index])
+    x, y = Transformer.from_crs("EPSG:4326", f"EPSG:{code}", always_xy=True).transform(
+        lonlat[:, 0], lonlat[:, 1]
+    )
+    assert len(frame) == 300
+    np.testing.assert_allclose(got, np.column_stack([x, y]), rtol=0, atol=1e-6)
+
+
+def test_geojson_download_in_a_crs_equals_its_pages(client):
+    params = {"crs": uri("4326"), "district": "Al Qasimia"}
+    res = client.get("/collections/facilities/items", params={**params, "f": "geojson"})
+    assert res.status_code == 200
+    assert res.headers["content-crs"] == f"<{uri('4326')}>"
+    pages = get_items(client, "facilities", **params)
+    assert [f["geometry"] for f in res.json()["features"]] == [
+        f["geometry"] for f in pages["features"]
+    ]  # latitude first, as the standard says for GeoJSON in EPSG:4326
+
+
+def test_kml_stays_in_crs84(client):
+    res = client.get("/collections/districts/items", params={"crs": "EPSG:3857", "f": "kml"})
     assert res.status_code == 400 and res.json()["parameter"] == "crs"
 
 

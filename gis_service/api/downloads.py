@@ -24,6 +24,7 @@ from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from ..domain.collection import CollectionInfo
+from ..domain.crs import ServiceCrs
 from ..domain.query import FeatureQuery
 from ..errors import Busy, InvalidParameter
 from ..exports import kml, text
@@ -93,10 +94,13 @@ async def download(
     query: FeatureQuery,
     shaping: Shaping,
     name: str,
+    crs: ServiceCrs,
 ) -> Response:
+    if name == "kml" and not crs.is_crs84:
+        raise InvalidParameter("crs", "KML is always in CRS84 (its specification says so)")
     slot = _take_slot(request, store)
     try:
-        return await _download(request, info, store, query, shaping, FORMATS[name], slot)
+        return await _download(request, info, store, query, shaping, FORMATS[name], slot, crs)
     except BaseException:
         slot.release()
         raise
@@ -110,6 +114,7 @@ async def _download(
     shaping: Shaping,
     fmt: DownloadFormat,
     slot: _Slot,
+    crs: ServiceCrs,
 ) -> Response:
     limit = explicit_limit(request)
     if fmt.name == "fgb" and shaping.skip_geometry:
@@ -125,11 +130,19 @@ async def _download(
     # Opening may plan a sort of the whole selection: never on the event loop.
     stream = await run_in_threadpool(store.open_stream, collection=info, query=query, limit=limit)
     try:
-        export = Export.of(stream.info, shaping.properties, geometry=not shaping.skip_geometry)
+        export = Export.of(
+            stream.info,
+            shaping.properties,
+            geometry=not shaping.skip_geometry,
+            crs=None if crs.is_crs84 else crs,
+            xy_order=fmt.name != "geojson",  # GeoJSON as the pages: the authority's order
+        )
     except BaseException:
         await run_in_threadpool(stream.close)
         raise
     headers = {"Content-Disposition": attachment(info.id, fmt.extension)}
+    if fmt.name == "geojson":
+        headers["Content-Crs"] = f"<{crs.uri}>"
     note(request, info.id, "download", 0)
     if request.method == "HEAD":
         await run_in_threadpool(stream.close)

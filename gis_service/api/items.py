@@ -139,10 +139,8 @@ async def items(
     shaping = parse_shaping(request, info)
     # The HTML map is drawn in CRS84, so `crs` (checked all the same) applies to GeoJSON.
     crs = output_crs(request.query_params.get("crs"))
-    if fmt in DOWNLOAD_FORMATS and not crs.is_crs84:
-        raise InvalidParameter("crs", f"downloads ({fmt.value}) are in CRS84 only")
     if fmt in DOWNLOAD_FORMATS:
-        return await download(request, info, store, query, shaping, fmt.value)
+        return await download(request, info, store, query, shaping, fmt.value, crs)
     page = await call_store(store, store.query_features, collection=info, query=query)
     note(request, info.id, "items", len(page.features))
     url = f"{base_url(request, settings)}/collections/{info.id}/items"

@@ -73,12 +73,23 @@ class ServiceCrs:
     _inverse: Transformer | None = field(default=None, repr=False, compare=False)
     #: The request parameter that named this CRS, for errors (see `resolve_crs`).
     parameter: str = field(default="crs", compare=False)
+    #: Whether the authority's first axis is latitude/northing (EPSG:4326, ...).
+    northing_first: bool = False
 
     def from_crs84(self, geometries: np.ndarray) -> np.ndarray:
         """Stored (CRS84) geometries in this CRS; raises UntransformableGeometry."""
         if self.is_crs84:
             return geometries
         return self._apply(self._forward, geometries)
+
+    def from_crs84_xy(self, geometries: np.ndarray) -> np.ndarray:
+        """As `from_crs84` but easting/longitude first: the order GIS files hold (GDAL
+        writes GeoPackage, Shapefile, FlatGeobuf and GeoParquet that way whatever the CRS
+        says), unlike OGC API answers, which follow the authority."""
+        out = self.from_crs84(geometries)
+        if not self.northing_first:
+            return out
+        return shapely.transform(out, lambda xy: xy[:, ::-1])
 
     def to_crs84(self, geometries: np.ndarray) -> np.ndarray:
         """Geometries given in this CRS, as the stores keep them (CRS84)."""
@@ -194,7 +205,9 @@ def _load(authority: str, code: str) -> ServiceCrs | str:
         lon_axis = next((i for i, d in enumerate(directions) if d in ("east", "west")), 1)
         if any(a.unit_name != "degree" for a in crs.axis_info):
             lon_axis = None  # grads and the like: PROJ's transform_bounds checks them
+    first = crs.axis_info[0].direction.lower()
     return ServiceCrs(
+        northing_first=first in ("north", "south"),
         uri=EPSG_URI.format(code=code),
         is_crs84=False,
         name=crs.name,

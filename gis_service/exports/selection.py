@@ -21,6 +21,8 @@ class Reprojection(Protocol):
 
     def from_crs84(self, geometries: np.ndarray) -> np.ndarray: ...
 
+    def from_crs84_xy(self, geometries: np.ndarray) -> np.ndarray: ...
+
 
 @dataclass(frozen=True)
 class Export:
@@ -28,6 +30,8 @@ class Export:
     properties: tuple[PropertyDef, ...]
     geometry: bool = True
     crs: Reprojection | None = None  # None: CRS84, as stored
+    #: Easting first whatever the CRS's axis order (files); False: the authority's (GeoJSON).
+    xy_order: bool = True
 
     @classmethod
     def of(
@@ -37,17 +41,18 @@ class Export:
         *,
         geometry: bool = True,
         crs: Reprojection | None = None,
+        xy_order: bool = True,
     ) -> Export:
         """The chosen properties (all when `names` is None), in the order asked for."""
         if names is None:
-            return cls(info, tuple(info.properties), geometry, crs)
+            return cls(info, tuple(info.properties), geometry, crs, xy_order)
         chosen = []
         for name in names:
             prop = info.prop(name)
             if prop is None:
                 raise InvalidParameter("properties", f"not a property of version {info.version}")
             chosen.append(prop)
-        return cls(info, tuple(chosen), geometry, crs)
+        return cls(info, tuple(chosen), geometry, crs, xy_order)
 
     @property
     def names(self) -> list[str]:
@@ -59,7 +64,9 @@ class Export:
     def geometries(self, batch: ExportBatch) -> np.ndarray:
         """Shapely geometries in the output CRS (None where a feature has none)."""
         geoms = shapely.from_wkb(np.array(batch.wkbs, dtype=object))
-        return geoms if self.crs is None else self.crs.from_crs84(geoms)
+        if self.crs is None:
+            return geoms
+        return self.crs.from_crs84_xy(geoms) if self.xy_order else self.crs.from_crs84(geoms)
 
     def wkbs(self, batch: ExportBatch) -> list[bytes | None]:
         """ISO WKB in the output CRS; stored WKB is passed on untouched when it can be."""
