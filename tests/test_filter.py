@@ -8,6 +8,7 @@ import unicodedata
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import shapely
 
 from gis_service.api.queryables import FILTER_CONFORMANCE
 from gis_service.domain.filters import parse_filter
@@ -322,3 +323,48 @@ def test_sorted_filtered_paging(client):
     rest = client.get(nxt["href"]).json()
     assert len(body["features"]) + len(rest["features"]) <= body["numberMatched"]
     assert all(f["properties"]["CONTINENT"] in ("Africa", "Asia") for f in rest["features"])
+
+
+# --- filter-crs ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("crs", "order"),
+    [
+        ("http://www.opengis.net/def/crs/EPSG/0/4326", "latlon"),
+        ("http://www.opengis.net/def/crs/EPSG/0/32640", "utm"),
+        ("http://www.opengis.net/def/crs/EPSG/0/3857", "merc"),
+    ],
+)
+def test_filter_crs_literals_select_as_their_crs84_equivalent(client, crs, order):
+    """A polygon given in another CRS selects what its CRS84 outline selects."""
+    from pyproj import Transformer
+
+    box = shapely.box(55.38, 25.30, 55.42, 25.34).segmentize(0.001)
+    if order == "latlon":
+        ring = [(y, x) for x, y in box.exterior.coords]
+    else:
+        code = crs.rsplit("/", 1)[1]
+        move = Transformer.from_crs("OGC:CRS84", f"EPSG:{code}", always_xy=True)
+        ring = [move.transform(x, y) for x, y in box.exterior.coords]
+    wkt = "POLYGON((" + ", ".join(f"{a:.9f} {b:.9f}" for a, b in ring) + "))"
+    given = client.get(
+        "/collections/facilities/items",
+        params={"filter": f"S_INTERSECTS(geometry, {wkt})", "filter-crs": crs, "limit": 1000},
+    )
+    assert given.status_code == 200, given.text
+    plain = client.get(
+        "/collections/facilities/items",
+        params={"filter": f"S_INTERSECTS(geometry, {shapely.to_wkt(box)})", "limit": 1000},
+    ).json()
+    got = {f["id"] for f in given.json()["features"]}
+    want = {f["id"] for f in plain["features"]}
+    assert want and got == want
+
+
+def test_unknown_filter_crs_is_400(client):
+    res = client.get(
+        "/collections/facilities/items",
+        params={"filter": "S_INTERSECTS(geometry, POINT(1 2))", "filter-crs": "EPSG:99999999"},
+    )
+    assert res.status_code == 400 and res.json()["parameter"] == "filter-crs"

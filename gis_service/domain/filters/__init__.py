@@ -6,6 +6,7 @@ from typing import Any
 
 from ...errors import InvalidParameter
 from ..collection import CollectionInfo
+from ..crs import resolve_crs
 from .ast import Predicate, properties_of
 from .parse import LANGUAGES, check, to_json
 from .queryables import geometry_name, queryables_schema
@@ -16,15 +17,10 @@ FILTER_PARAMS = frozenset({"filter", "filter-lang", "filter-crs"})
 
 def _to_crs84(crs_text: str | None) -> Any:
     """The transform of literals from `filter-crs` to CRS84 (None: already CRS84)."""
-    if crs_text is None or crs_text.strip() in (CRS84, f"[{CRS84}]"):
+    if crs_text is None:
         return None
-    try:
-        from ..crs import resolve_crs
-    except ImportError:  # the CRS module is not there: only CRS84 is known
-        detail = f"{crs_text!r} is not supported; use {CRS84}"
-        raise InvalidParameter("filter-crs", detail) from None
     crs = resolve_crs("filter-crs", crs_text)
-    return crs.to_crs84
+    return None if crs.is_crs84 else crs.to_crs84
 
 
 def parse_filter(
