@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import __version__
-from ..domain.collection import CollectionInfo, PropertyType, equality_parameters
+from ..domain.collection import JSON_SCHEMAS, CollectionInfo, PropertyType, equality_parameters
 from ..exports.formats import FORMATS
 from ..settings import Settings
 from .openapi_filter import FILTER_PARAMETERS, filter_parameters, queryables_paths
@@ -22,18 +22,9 @@ from .openapi_sharing import (
     sharing_paths,
 )
 
-_JSON_TYPES: dict[PropertyType, dict[str, str]] = {
-    PropertyType.STRING: {"type": "string"},
-    PropertyType.INTEGER: {"type": "integer"},
-    PropertyType.NUMBER: {"type": "number"},
-    PropertyType.BOOLEAN: {"type": "boolean"},
-    PropertyType.DATE: {"type": "string", "format": "date"},
-    PropertyType.DATETIME: {"type": "string", "format": "date-time"},
-}
-
 
 def property_schema(kind: PropertyType) -> dict[str, str]:
-    return dict(_JSON_TYPES[kind])
+    return dict(JSON_SCHEMAS[kind])
 
 
 def _ref(kind: str, name: str) -> dict[str, str]:

@@ -19,6 +19,9 @@ GEOMETRY_TYPE_NAMES = {
     7: "GeometryCollection",
 }
 
+#: GeoJSON geometry type names (also CQL2's and JSON Schema's `geometry-...` formats).
+GEOMETRY_TYPES = frozenset(GEOMETRY_TYPE_NAMES.values())
+
 COLLECTION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 
 
@@ -31,6 +34,17 @@ class PropertyType(StrEnum):
     BOOLEAN = "boolean"
     DATE = "date"
     DATETIME = "datetime"
+
+
+#: Each property type as JSON Schema (queryables, OpenAPI parameters).
+JSON_SCHEMAS: dict[PropertyType, dict[str, str]] = {
+    PropertyType.STRING: {"type": "string"},
+    PropertyType.INTEGER: {"type": "integer"},
+    PropertyType.NUMBER: {"type": "number"},
+    PropertyType.BOOLEAN: {"type": "boolean"},
+    PropertyType.DATE: {"type": "string", "format": "date"},
+    PropertyType.DATETIME: {"type": "string", "format": "date-time"},
+}
 
 
 class PropertyDef(BaseModel):

@@ -23,7 +23,7 @@ from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError, ProjError
 
 from ..errors import InvalidParameter
-from .query import BBox, parse_bbox
+from .query import BBox, bbox_numbers, parse_bbox
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 EPSG_URI = "http://www.opengis.net/def/crs/EPSG/0/{code}"
@@ -246,25 +246,12 @@ def output_crs(text: str | None, parameter: str = "crs") -> ServiceCrs:
     return _CRS84 if text is None else resolve_crs(parameter, text)
 
 
-def _numbers(text: str) -> list[float]:
-    parts = text.split(",")
-    if len(parts) not in (4, 6):
-        raise InvalidParameter("bbox", f"expected 4 or 6 comma-separated numbers, got {len(parts)}")
-    try:
-        numbers = [float(p) for p in parts]
-    except ValueError as exc:
-        raise InvalidParameter("bbox", f"{text!r} contains a value that is not a number") from exc
-    if not all(math.isfinite(n) for n in numbers):
-        raise InvalidParameter("bbox", "values must be finite numbers")
-    return numbers
-
-
 def parse_bbox_crs(bbox: str | None, bbox_crs: str | None) -> BBox | None:
     """`bbox` read in the CRS `bbox-crs` names (CRS84 when absent), as a CRS84 box."""
     crs = output_crs(bbox_crs, "bbox-crs")
     if bbox is None or crs.is_crs84:
         return parse_bbox(bbox)
-    numbers = _numbers(bbox)
+    numbers = bbox_numbers(bbox)
     if len(numbers) == 6:
         minx, miny, minz, maxx, maxy, maxz = numbers
         if minz > maxz:

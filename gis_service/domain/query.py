@@ -145,10 +145,8 @@ def parse_offset(text: str | None) -> int:
     return value
 
 
-def parse_bbox(text: str | None) -> BBox | None:
-    """Four or six CRS84 numbers; a six-number box's heights are ignored (2D data)."""
-    if text is None:
-        return None
+def bbox_numbers(text: str) -> list[float]:
+    """The 4 or 6 finite numbers of a `bbox`, in whatever CRS it is given."""
     parts = text.split(",")
     if len(parts) not in (4, 6):
         raise InvalidParameter("bbox", f"expected 4 or 6 comma-separated numbers, got {len(parts)}")
@@ -158,6 +156,14 @@ def parse_bbox(text: str | None) -> BBox | None:
         raise InvalidParameter("bbox", f"{text!r} contains a value that is not a number") from exc
     if not all(math.isfinite(n) for n in numbers):
         raise InvalidParameter("bbox", "values must be finite numbers")
+    return numbers
+
+
+def parse_bbox(text: str | None) -> BBox | None:
+    """Four or six CRS84 numbers; a six-number box's heights are ignored (2D data)."""
+    if text is None:
+        return None
+    numbers = bbox_numbers(text)
     if len(numbers) == 6:
         minx, miny, minz, maxx, maxy, maxz = numbers
         if minz > maxz:

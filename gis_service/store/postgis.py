@@ -36,20 +36,12 @@ from .base import (
 )
 from .catalog import Catalog
 from .paging import check_filters, run_page
-from .pg_filters import PgFilterDialect, translate_error
+from .pg_filters import CASTS, PgFilterDialect, translate_error
 from .rows import SqlRows
 from .sql import build_where, quote
 from .streaming import FeatureStream
 
 T = TypeVar("T")
-PG_TYPES = {
-    PropertyType.STRING: "text",
-    PropertyType.INTEGER: "bigint",
-    PropertyType.NUMBER: "double precision",
-    PropertyType.BOOLEAN: "boolean",
-    PropertyType.DATE: "date",
-    PropertyType.DATETIME: "timestamptz",
-}
 
 
 def _column(index: int) -> str:
@@ -343,9 +335,7 @@ class _PgWriter(CollectionWriter):
             "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
             (f"{store.schema}.{collection_id}",),
         )
-        cols = ", ".join(
-            f"{quote(_column(i))} {PG_TYPES[p.type]}" for i, p in enumerate(properties)
-        )
+        cols = ", ".join(f"{quote(_column(i))} {CASTS[p.type]}" for i, p in enumerate(properties))
         self.conn.execute(
             f'CREATE TABLE {self.table} ("fid" bigint PRIMARY KEY,'
             f' "geom" geometry CHECK (ST_SRID("geom") = 4326){", " if cols else ""}{cols})'

@@ -17,20 +17,12 @@ import shapely
 from shapely.geometry import shape
 
 from ...errors import InvalidParameter
+from ..collection import GEOMETRY_TYPES
 from ..values import as_utc
 
 MAX_VERTICES = 10_000
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
-_GEOMETRY_TYPES = {
-    "Point",
-    "MultiPoint",
-    "LineString",
-    "MultiLineString",
-    "Polygon",
-    "MultiPolygon",
-    "GeometryCollection",
-}
 
 
 def bad(detail: str) -> InvalidParameter:
@@ -102,7 +94,7 @@ class Geometries:
 
     def _build(self, node: dict[str, Any]) -> Any:
         kind = node.get("type")
-        if kind not in _GEOMETRY_TYPES:
+        if kind not in GEOMETRY_TYPES:
             raise bad(f"unknown geometry type {kind!r}")
         if kind == "GeometryCollection":
             members = node.get("geometries")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..collection import CollectionInfo, PropertyType
+from ..collection import GEOMETRY_TYPES, JSON_SCHEMAS, CollectionInfo, PropertyType
 from .ast import Kind, Prop
 
 KINDS = {
@@ -21,15 +21,6 @@ KINDS = {
     PropertyType.DATETIME: Kind.TIMESTAMP,
 }
 GEOMETRY_ALIASES = ("geometry", "geom")
-
-_SCHEMAS: dict[PropertyType, dict[str, str]] = {
-    PropertyType.STRING: {"type": "string"},
-    PropertyType.INTEGER: {"type": "integer"},
-    PropertyType.NUMBER: {"type": "number"},
-    PropertyType.BOOLEAN: {"type": "boolean"},
-    PropertyType.DATE: {"type": "string", "format": "date"},
-    PropertyType.DATETIME: {"type": "string", "format": "date-time"},
-}
 
 
 def geometry_name(info: CollectionInfo) -> str:
@@ -53,16 +44,8 @@ def resolve(info: CollectionInfo, name: str) -> Prop | None:
 
 def geometry_format(geometry_type: str) -> str:
     """JSON Schema `format` of the geometry (OGC API Features Part 5 style)."""
-    known = {
-        "Point",
-        "MultiPoint",
-        "LineString",
-        "MultiLineString",
-        "Polygon",
-        "MultiPolygon",
-        "GeometryCollection",
-    }
-    return f"geometry-{geometry_type.lower()}" if geometry_type in known else "geometry-any"
+    known = geometry_type in GEOMETRY_TYPES
+    return f"geometry-{geometry_type.lower()}" if known else "geometry-any"
 
 
 def queryables_schema(info: CollectionInfo, url: str) -> dict[str, Any]:
@@ -75,7 +58,7 @@ def queryables_schema(info: CollectionInfo, url: str) -> dict[str, Any]:
         }
     }
     for prop in info.properties:
-        properties[prop.name] = {"title": prop.name, **_SCHEMAS[prop.type]}
+        properties[prop.name] = {"title": prop.name, **JSON_SCHEMAS[prop.type]}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": url,
