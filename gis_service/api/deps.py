@@ -71,7 +71,9 @@ async def get_principal(request: Request, store: StoreDep) -> Principal:
     """Who is asking; no key at all is anonymous, a bad key is a 401."""
     authorization = request.headers.get("authorization")
     oidc: OidcVerifier | None = request.app.state.oidc
-    if oidc is not None and authorization and authorization.count(".") == 2:
+    if not authorization:
+        principal = ANONYMOUS  # no store call, so no trip to the thread pool
+    elif oidc is not None and authorization.count(".") == 2:
         # a token may need the provider's keys fetched over the network: never on the loop
         principal = await run_in_threadpool(_authenticate, store, authorization, oidc)
     else:
@@ -92,10 +94,10 @@ class Resolved:
 
 
 def _resolve(store: Store, principal: Principal, collection_id: str) -> Resolved:
-    policy = store.catalog.get_access(collection_id)
+    info, policy = store.resolve(collection_id)
     if not can_read(principal, policy):
         raise CollectionNotFound(collection_id)  # hidden is indistinguishable from absent
-    return Resolved(store.get_collection(collection_id), policy)
+    return Resolved(info, policy)
 
 
 async def get_resolved(

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..domain.access import AccessPolicy
 from ..domain.collection import CollectionInfo, PropertyDef, valid_collection_id
 from ..domain.query import FeatureQuery
 from ..errors import IngestError, InvalidParameter, VersionNotFound
@@ -148,6 +149,11 @@ class Store(ABC):
     @abstractmethod
     def get_collection(self, collection_id: str) -> CollectionInfo:
         """Raises CollectionNotFound."""
+
+    def resolve(self, collection_id: str) -> tuple[CollectionInfo, AccessPolicy]:
+        """The collection and its access policy, as every collection route needs both."""
+        policy = self.catalog.get_access(collection_id)
+        return self.get_collection(collection_id), policy
 
     @abstractmethod
     def query_features(self, *, collection: CollectionInfo, query: FeatureQuery) -> FeaturePage: ...

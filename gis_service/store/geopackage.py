@@ -28,6 +28,7 @@ from .base import (
     classify,
 )
 from .catalog import Catalog
+from .counts import CountCache
 from .gpkg_filters import Deadline
 from .gpkg_query import GpkgDialect, GpkgRows, Layout, Opened, read_metadata
 from .gpkg_writer import GpkgWriter
@@ -57,6 +58,7 @@ class GeoPackageStore(Store):
         self.statement_timeout_ms = statement_timeout_ms  # as PostGIS's statement_timeout
         self._local = threading.local()
         self._opened: dict[str, Opened] = {}
+        self.counts = CountCache()
         self.catalog = Catalog(self._catalog_connection, "?")
 
     @contextmanager
@@ -129,10 +131,11 @@ class GeoPackageStore(Store):
         conn, opened = self._connect(collection.id, query.version)
         check_filters(opened.info, query)
         rows = GpkgRows(conn, opened.info, opened.layout, query)
+        rows.generation = (collection.id, query.version, opened.key)  # a file never changes
         dialect = GpkgDialect(opened.layout)
         where = build_where(opened.info, query, dialect)
         with Deadline(conn, self.statement_timeout_ms):
-            return run_page(rows, opened.info, query, where, self.count_cap, dialect)
+            return run_page(rows, opened.info, query, where, self.count_cap, dialect, self.counts)
 
     def get_feature(
         self, *, collection: CollectionInfo, fid: int, version: int | None = None

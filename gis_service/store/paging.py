@@ -7,6 +7,7 @@ from ..domain.filters.ast import properties_of
 from ..domain.query import FeatureQuery
 from ..errors import InvalidParameter
 from .base import FeaturePage
+from .counts import CountCache, count_key
 from .rows import SqlRows
 from .sorting import Ordering
 from .sql import Dialect, Where
@@ -19,6 +20,7 @@ def run_page(
     where: Where,
     count_cap: int,
     dialect: Dialect,
+    counts: CountCache | None = None,
 ) -> FeaturePage:
     """One page plus whether neighbours exist, and the number matched (capped)."""
     if query.sortby:
@@ -26,9 +28,20 @@ def run_page(
     else:
         page = _id_page(source, query, where)
     page.number_matched = (
-        source.count(where, count_cap) if query.filtered else collection.feature_count
+        _count(source, where, count_cap, counts) if query.filtered else collection.feature_count
     )
     return page
+
+
+def _count(source: SqlRows, where: Where, cap: int, counts: CountCache | None) -> int | None:
+    """Counted once per generation and selection when the store keeps a CountCache."""
+    generation = source.generation
+    key = None
+    if counts is not None and generation is not None:
+        key = count_key(generation, where.sql(), where.params, cap)
+    if key is None:
+        return source.count(where, cap)
+    return counts.get(key, lambda: source.count(where, cap))
 
 
 def _id_page(source: SqlRows, query: FeatureQuery, where: Where) -> FeaturePage:

@@ -19,6 +19,7 @@ import shapely
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
+from ..domain.access import AccessPolicy
 from ..domain.collection import CollectionInfo, PropertyDef, PropertyType
 from ..domain.query import BBox, FeatureQuery
 from ..domain.values import output_value
@@ -35,8 +36,10 @@ from .base import (
     classify,
 )
 from .catalog import Catalog
+from .counts import CountCache
 from .paging import check_filters, run_page
 from .pg_filters import CASTS, PgFilterDialect, translate_error
+from .pg_generations import Generations
 from .rows import SqlRows
 from .sql import build_where, quote
 from .streaming import FeatureStream
@@ -117,6 +120,8 @@ class PostgisStore(Store):
         self.count_cap = count_cap
         self.statement_timeout_ms = statement_timeout_ms
         self.concurrency = pool_size
+        self.counts = CountCache()
+        self.generations = Generations()
         self.collections_table = f"{quote(schema)}.collections"
         options = f"-c statement_timeout={statement_timeout_ms}" if statement_timeout_ms else ""
         try:
@@ -194,11 +199,27 @@ class PostgisStore(Store):
             info = CollectionInfo.model_validate_json(found[1])
             return f"{quote(self.schema)}.{quote(found[0])}", info
         row = conn.execute(
-            f"SELECT table_name, info FROM {self.collections_table} WHERE id = %s", (collection_id,)
+            f"SELECT table_name, info::text FROM {self.collections_table} WHERE id = %s",
+            (collection_id,),
         ).fetchone()
         if row is None:
             raise CollectionNotFound(collection_id)
-        return f"{quote(self.schema)}.{quote(row[0])}", CollectionInfo.model_validate(row[1])
+        table = f"{quote(self.schema)}.{quote(row[0])}"
+        return table, self.generations.info(table, row[1])
+
+    def resolve(self, collection_id: str) -> tuple[CollectionInfo, AccessPolicy]:
+        """The collection and its policy in one statement (every request asks both)."""
+        with self.pool.connection() as conn:
+            row = conn.execute(
+                f"SELECT c.table_name, c.info::text, a.policy FROM {self.collections_table} c"
+                f" LEFT JOIN {quote(self.schema)}.access a ON a.collection = c.id"
+                " WHERE c.id = %s",
+                (collection_id,),
+            ).fetchone()
+        if row is None:
+            raise CollectionNotFound(collection_id)
+        table = f"{quote(self.schema)}.{quote(row[0])}"
+        return self.generations.info(table, row[1]), self.generations.policy(row[2])
 
     def list_collections(self) -> list[CollectionInfo]:
         with self.pool.connection() as conn:
@@ -214,32 +235,62 @@ class PostgisStore(Store):
         collection_id: str,
         work: Callable[[PgRows, CollectionInfo], T],
         version: int | None = None,
+        known: CollectionInfo | None = None,
     ) -> T:
         """Run `work` on the collection's current table.
 
         A commit swaps the catalog row to a new table (old ones stay, as versions); only a
         deleted collection's tables go away, and a read that looked one up just before gets
-        UndefinedTable and simply looks again (then answers 404).
+        UndefinedTable and simply looks again (then answers 404). When `known` (the info
+        this request resolved) names its table, the work starts there at once and the
+        catalog is asked in the same round trip whether that table is still current.
         """
+        table = self.generations.table_of(known) if known and version is None else None
         with self.pool.connection() as conn:
+            if table is not None and known is not None:
+                failure: Exception | None = None
+                try:
+                    with conn.pipeline():
+                        check = conn.execute(
+                            f"SELECT table_name FROM {self.collections_table} WHERE id = %s",
+                            (collection_id,),
+                        )
+                        try:
+                            result = work(self._rows(conn, table, known), known)
+                        except psycopg.Error:
+                            raise
+                        except Exception as exc:  # e.g. FeatureNotFound: only if still current
+                            failure = exc
+                        current = check.fetchone()
+                except psycopg.errors.UndefinedTable:
+                    current = None  # deleted meanwhile: ask the catalog below
+                if current is not None and f"{quote(self.schema)}.{quote(current[0])}" == table:
+                    if failure is not None:
+                        raise failure
+                    return result
             for attempt in range(3):
                 table, info = self._lookup(conn, collection_id, version)
                 try:
-                    return work(PgRows(conn, table, info), info)
+                    return work(self._rows(conn, table, info), info)
                 except psycopg.errors.UndefinedTable:
                     if attempt == 2:
                         raise
         raise AssertionError("unreachable")
+
+    def _rows(self, conn: psycopg.Connection, table: str, info: CollectionInfo) -> PgRows:
+        rows = PgRows(conn, table, info)
+        rows.generation = table  # each generation is a table of its own, never rewritten
+        return rows
 
     def query_features(self, *, collection: CollectionInfo, query: FeatureQuery) -> FeaturePage:
         def page(rows: PgRows, info: CollectionInfo) -> FeaturePage:
             check_filters(info, query)
             dialect = PgDialect(info)
             where = build_where(info, query, dialect)
-            return run_page(rows, info, query, where, self.count_cap, dialect)
+            return run_page(rows, info, query, where, self.count_cap, dialect, self.counts)
 
         try:
-            return self._read(collection.id, page, query.version)
+            return self._read(collection.id, page, query.version, collection)
         except psycopg.Error as exc:
             problem = translate_error(exc, self.statement_timeout_ms)
             if problem is None:
@@ -250,7 +301,7 @@ class PostgisStore(Store):
         self, *, collection: CollectionInfo, fid: int, version: int | None = None
     ) -> Feature:
         return self._read(
-            collection.id, lambda rows, _info: rows.by_id(fid, collection.id), version
+            collection.id, lambda rows, _info: rows.by_id(fid, collection.id), version, collection
         )
 
     def open_stream(

@@ -7,6 +7,7 @@ ordering, counting with a cap and existence checks are the same SQL on both engi
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Hashable
 from typing import Any, Protocol
 
 from ..errors import FeatureNotFound
@@ -19,6 +20,9 @@ class Connection(Protocol):
 
 
 class SqlRows(ABC):
+    #: Names the immutable generation read (counts of it may be remembered), or None.
+    generation: Hashable | None = None
+
     def __init__(
         self, conn: Connection, *, table: str, fid: str, columns: str, placeholder: str
     ) -> None:

@@ -1,0 +1,49 @@
+"""A per-process memory of `numberMatched` counts, keyed by the generation they describe.
+
+A generation (a GeoPackage file identity, a PostGIS table) never changes once published:
+a replace or an edit writes a new one. So a count keyed by the generation, the SQL and its
+parameters can never go stale, and a client paging through a filtered result (or many
+clients asking for the same map view) pays for the count once instead of once per page.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any
+
+MISSING = object()
+
+
+class CountCache:
+    """A bounded least-recently-used map; safe to share between a process's threads."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._entries: OrderedDict[Hashable, int | None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, compute: Callable[[], int | None]) -> int | None:
+        """The remembered count, or `compute()` remembered (errors are not remembered)."""
+        with self._lock:
+            found: Any = self._entries.get(key, MISSING)
+            if found is not MISSING:
+                self._entries.move_to_end(key)
+                return found
+        value = compute()  # outside the lock: two threads may both count once, harmlessly
+        with self._lock:
+            self._entries[key] = value
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return value
+
+
+def count_key(generation: Hashable, sql: str, params: list[Any], cap: int) -> Hashable | None:
+    """The cache key of one count, or None when a parameter cannot be part of a key."""
+    try:
+        key = (generation, sql, tuple(params), cap)
+        hash(key)
+    except TypeError:  # e.g. a list or bytearray bound as a parameter: just count
+        return None
+    return key
