@@ -23,6 +23,7 @@ from . import gpkg_format
 from .base import Actor, CollectionWriter, FeatureBatch
 from .catalog import VersionRecord
 from .gpkg_query import Layout, bind_column, read_metadata
+from .indexing import indexed
 from .sql import quote
 
 if TYPE_CHECKING:
@@ -151,6 +152,11 @@ class GpkgWriter(CollectionWriter):
                 f"CREATE INDEX IF NOT EXISTS {quote(layout.table + '_null_geometry')}"
                 f" ON {quote(layout.table)}"
                 f" ({quote(layout.fid)}) WHERE {quote(layout.geom)} IS NULL"
+            )
+        for _position, prop in indexed(self.properties):
+            conn.execute(
+                f"CREATE INDEX IF NOT EXISTS {quote(f'{layout.table}_{prop.name}_index')}"
+                f" ON {quote(layout.table)} ({quote(prop.name)})"  # rows of a value in fid order
             )
         gpkg_format.create_rtree_triggers(
             conn, table=layout.table, fid=layout.fid, geom=layout.geom

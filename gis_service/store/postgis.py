@@ -37,6 +37,7 @@ from .base import (
 )
 from .catalog import Catalog
 from .counts import CountCache
+from .indexing import indexed
 from .paging import check_filters, run_page
 from .pg_filters import CASTS, PgFilterDialect, translate_error
 from .pg_generations import Generations
@@ -424,6 +425,9 @@ class _PgWriter(CollectionWriter):
             conn.execute(f"CLUSTER {self.table} USING {index}")
             if info.has_null_geometry:
                 conn.execute(f'CREATE INDEX ON {self.table} ("fid") WHERE "geom" IS NULL')
+            for position, _prop in indexed(self.properties):  # a value's rows in fid order
+                column = quote(_column(position))
+                conn.execute(f'CREATE INDEX ON {self.table} ({column}, "fid")')
             conn.execute(f"ANALYZE {self.table}")
             versions = f"{quote(self.store.schema)}.versions"
             (latest,) = conn.execute(
