@@ -149,6 +149,114 @@ def generate(out: Path, count: int = DEFAULT_COUNT, seed: int = DEFAULT_SEED) ->
     return out
 
 
+SUBSET_COUNT = 100_000
+COVERAGE_COUNT = 50_000
+DISTRICT_COUNT = 300
+OPERATORS = ("etisalat", "du", "virgin_mobile", "govnet")
+TECHNOLOGIES = ("3G", "4G", "5G")
+
+
+def extra_paths(work: Path, count: int, seed: int) -> dict[str, Path]:
+    """The other benchmark layers, cached beside the points under names that say their size."""
+    sizes = extra_sizes(count)
+    return {
+        name: work / f"{name}-n{n}-from{count}-s{seed}-v{GENERATOR_VERSION}.gpkg"
+        for name, n in sizes.items()
+    }
+
+
+def extra_sizes(count: int) -> dict[str, int]:
+    """100k subset and 50k coverage areas at 1M points; proportionally fewer for small runs."""
+    return {
+        "facilities_subset": min(SUBSET_COUNT, count // 10),
+        "coverage": min(COVERAGE_COUNT, count // 20),
+        "districts": DISTRICT_COUNT,
+    }
+
+
+def _write(table: pa.Table, out: Path, layer: str, geometry_type: str) -> Path:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.partial.gpkg")
+    tmp.unlink(missing_ok=True)
+    pyogrio.write_arrow(
+        table,
+        tmp,
+        layer=layer,
+        driver="GPKG",
+        geometry_name="geometry",
+        geometry_type=geometry_type,
+        crs="EPSG:4326",
+    )
+    tmp.replace(out)
+    return out
+
+
+def subset(out: Path, count: int, seed: int, n: int) -> Path:
+    """Ids 1..n of the points, same coordinates and properties: a smaller layer of the same kind."""
+    lon, lat = sample_points(count, seed)
+    table = attributes(count, seed).slice(0, n)
+    wkb = shapely.to_wkb(shapely.points(lon[:n], lat[:n]), flavor="iso")
+    return _write(table.append_column("geometry", pa.array(wkb)), out, "facilities_subset", "Point")
+
+
+def coverage(out: Path, n: int, seed: int) -> Path:
+    """`n` network coverage areas: 32-vertex circles 0.3-3 km across, centred like the points."""
+    rng = np.random.default_rng([seed, 3])
+    lon, lat = sample_points(n, seed + 1)
+    radius_km = rng.uniform(0.15, 1.5, n)
+    dlat = radius_km / 111.32
+    angles = np.linspace(0, 2 * np.pi, 33)[:32]
+    ring_x = lon[:, None] + np.cos(angles)[None, :] * (dlat / np.cos(np.radians(lat)))[:, None]
+    ring_y = lat[:, None] + np.sin(angles)[None, :] * dlat[:, None]
+    coords = np.round(np.stack([ring_x, ring_y], axis=-1), 6)
+    coords = np.concatenate([coords, coords[:, :1]], axis=1)  # closed rings, 33 positions
+    polygons = shapely.polygons(coords)
+    table = pa.table(
+        {
+            "operator": pa.array(np.array(OPERATORS)[rng.integers(0, len(OPERATORS), n)]),
+            "technology": pa.array(np.array(TECHNOLOGIES)[rng.integers(0, len(TECHNOLOGIES), n)]),
+            "signal": pa.array(rng.integers(-115, -50, n), pa.int32()),
+            "geometry": pa.array(shapely.to_wkb(polygons, flavor="iso")),
+        }
+    )
+    return _write(table, out, "coverage", "Polygon")
+
+
+def districts(out: Path, n: int, seed: int) -> Path:
+    """`n` districts tiling the area: Voronoi cells of random seeds, clipped to the area."""
+    rng = np.random.default_rng([seed, 4])
+    seeds = shapely.points(rng.uniform(AREA[0], AREA[2], n), rng.uniform(AREA[1], AREA[3], n))
+    area = shapely.box(*AREA)
+    cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(seeds), extend_to=area))
+    order = [int(np.flatnonzero(shapely.contains(cells, s))[0]) for s in seeds]
+    cells = shapely.set_precision(shapely.intersection(cells[order], area), 1e-6)
+    names = [f"District {i}" for i in range(1, n + 1)]
+    table = pa.table(
+        {
+            "name_en": pa.array(names),
+            "name_ar": pa.array([f"منطقة {i}" for i in range(1, n + 1)]),
+            "population": pa.array(rng.integers(2_000, 120_000, n), pa.int32()),
+            "geometry": pa.array(shapely.to_wkb(cells, flavor="iso")),
+        }
+    )
+    return _write(table, out, "districts", "Polygon")
+
+
+def generate_extras(work: Path, count: int, seed: int) -> dict[str, Path]:
+    """Subset, coverage and districts, each generated only when its cache file is missing."""
+    paths = extra_paths(work, count, seed)
+    sizes = extra_sizes(count)
+    makers = {
+        "facilities_subset": lambda p: subset(p, count, seed, sizes["facilities_subset"]),
+        "coverage": lambda p: coverage(p, sizes["coverage"], seed),
+        "districts": lambda p: districts(p, sizes["districts"], seed),
+    }
+    for name, path in paths.items():
+        if not path.exists():
+            makers[name](path)
+    return paths
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=DEFAULT_COUNT)
@@ -159,6 +267,8 @@ def main(argv: list[str] | None = None) -> None:
     started = time.perf_counter()
     generate(out, args.count, args.seed)
     print(f"{args.count} points -> {out} in {time.perf_counter() - started:.1f} s")
+    for name, path in generate_extras(out.parent, args.count, args.seed).items():
+        print(f"{name} -> {path}")
 
 
 if __name__ == "__main__":

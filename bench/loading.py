@@ -27,18 +27,23 @@ def display_url(store: str) -> str:
     return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", store)
 
 
-def import_store(source: Path, store: str, count: int) -> dict[str, Any]:
+def import_store(
+    source: Path,
+    store: str,
+    count: int,
+    collection: str = COLLECTION,
+    temporal: str | None = "opened",
+) -> dict[str, Any]:
     """W7: the project's own `gis-service import`, timed from process start to exit."""
     cmd = [
         *procs.gis_service_command(),
         "import",
         str(source),
         "--collection",
-        COLLECTION,
+        collection,
         "--title",
-        "Benchmark facilities",
-        "--temporal",
-        "opened",
+        f"Benchmark {collection}",
+        *(["--temporal", temporal] if temporal else []),
         "--store",
         store,
     ]

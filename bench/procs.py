@@ -148,8 +148,15 @@ def _tail(path: Path, lines: int = 15) -> str:
         return ""
 
 
-def _wait_ready(proc: subprocess.Popen, port: int, workers: int, log: Path, timeout: float) -> None:
-    """/health answers and every worker process exists (they start at slightly different times)."""
+def _wait_ready(
+    proc: subprocess.Popen,
+    port: int,
+    workers: int,
+    log: Path,
+    timeout: float,
+    ready_path: str = "/health",
+) -> None:
+    """`ready_path` answers and every worker exists (they start at slightly different times)."""
     deadline = time.monotonic() + timeout
     client = Client(port, timeout=2)
     try:
@@ -157,7 +164,7 @@ def _wait_ready(proc: subprocess.Popen, port: int, workers: int, log: Path, time
             if proc.poll() is not None:
                 raise RuntimeError(f"the server exited ({proc.returncode}):\n{_tail(log)}")
             try:
-                status, _ = client.get("/health")
+                status, _ = client.get(ready_path)
             except OSError:
                 status = 0
             ready_workers = workers == 1 or len(process_tree(proc.pid)) >= workers + 1
@@ -166,7 +173,7 @@ def _wait_ready(proc: subprocess.Popen, port: int, workers: int, log: Path, time
             time.sleep(0.1)
     finally:
         client.close()
-    raise RuntimeError(f"the server did not answer /health within {timeout:.0f} s:\n{_tail(log)}")
+    raise RuntimeError(f"no answer to {ready_path} within {timeout:.0f} s:\n{_tail(log)}")
 
 
 @contextmanager
@@ -187,14 +194,36 @@ def serve(
         "--workers",
         str(workers),
     ]
+    with serve_command(cmd, port=port, workers=workers, env=env, log=log, timeout=timeout) as s:
+        yield s
+
+
+@contextmanager
+def serve_command(
+    cmd: list[str],
+    *,
+    port: int,
+    workers: int,
+    env: dict[str, str],
+    log: Path,
+    timeout: float = 90.0,
+    ready_path: str = "/health",
+    cwd: Path | None = None,
+) -> Iterator[Server]:
+    """Any HTTP server command (ours or a peer's), stopped on the way out whatever happens."""
     log.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     with open(log, "w") as handle:
         proc = subprocess.Popen(
-            cmd, stdout=handle, stderr=subprocess.STDOUT, env=env, start_new_session=True
+            cmd,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=cwd,
+            start_new_session=True,
         )
     try:
-        _wait_ready(proc, port, workers, log, timeout)
+        _wait_ready(proc, port, workers, log, timeout, ready_path)
         yield Server(proc.pid, port, time.perf_counter() - started, log)
     finally:
         _stop_group(proc)

@@ -16,7 +16,6 @@ import shlex
 import shutil
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,11 +23,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench.*, tests.pgcluster
 
-import numpy as np
-
-from bench import checks, generate, procs, pyspy, report
-from bench.checks import CheckFailed, Dataset
-from bench.loadgen import Client, LoadResult, run_python, run_wrk, wrk_binary, wrk_version
+from bench import checks, generate, peers, procs, queries, report
+from bench.checks import Dataset
+from bench.loadgen import LoadResult, run_python, run_wrk, wrk_binary, wrk_version
 from bench.loading import (
     COLLECTION,
     MB,
@@ -38,11 +35,10 @@ from bench.loading import (
     postgres_version,
     time_ogr2ogr,
 )
+from bench.workloads import Target, add_ratios, request_lists, run_target
 
 BENCH = Path(__file__).resolve().parent
 WORK = BENCH / "work"
-N_BOXES = 200
-N_IDS = 500
 DEEP_PAGE = 900
 QUICK_COUNT = 20_000
 ALL_STORES = ("geopackage", "postgis")
@@ -62,6 +58,7 @@ class Config:
     use_wrk: bool
     profile: bool
     keep: bool
+    peers: bool
     argv: str
     run_dir: Path = WORK  # per-run folder (stores, logs, request lists), set by main()
 
@@ -88,6 +85,12 @@ def parse_args(argv: list[str]) -> Config:
     p.add_argument("--no-wrk", action="store_true", help="use the Python load loop")
     p.add_argument("--profile", action="store_true", help="py-spy the server during W1")
     p.add_argument("--keep", action="store_true", help="keep this run's folder in bench/work/")
+    p.add_argument(
+        "--peers",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="also measure pygeoapi and tipg (default: on, off with --quick)",
+    )
     a = p.parse_args(argv)
     stores = [s.strip() for s in a.stores.split(",") if s.strip()]
     unknown = set(stores) - set(ALL_STORES)
@@ -109,6 +112,7 @@ def parse_args(argv: list[str]) -> Config:
         use_wrk=not a.no_wrk,
         profile=a.profile,
         keep=a.keep,
+        peers=(not a.quick) if a.peers is None else a.peers,
         argv=shlex.join(argv),
     )
 
@@ -120,8 +124,15 @@ def prepare_data(cfg: Config) -> tuple[Path, dict[str, Any]]:
     started = time.perf_counter()
     if not cached:
         generate.generate(path, cfg.count, cfg.seed)
+    extras = generate.generate_extras(WORK, cfg.count, cfg.seed)
     seconds = time.perf_counter() - started
     return path, {
+        "extras": {
+            name: {"file": str(f.relative_to(BENCH.parent)), "count": n}
+            for (name, f), n in zip(
+                extras.items(), generate.extra_sizes(cfg.count).values(), strict=True
+            )
+        },
         "file": str(path.relative_to(BENCH.parent)),
         "count": cfg.count,
         "seed": cfg.seed,
@@ -165,100 +176,31 @@ class Load:
         return run_python(port, paths, duration=self.cfg.duration, connections=self.cfg.connections)
 
 
-def measure(
-    name: str,
-    paths: list[str],
-    check: Callable[[], dict[str, Any]],
-    server: procs.Server,
-    rss: procs.RssSampler,
-    load: Load,
-    profile: Path | None = None,
-) -> dict[str, Any]:
-    """Check first; only a workload that answered correctly gets timed."""
-    try:
-        verdict = check()
-    except (CheckFailed, RuntimeError, OSError, ValueError, KeyError, TypeError) as exc:
-        return {"status": "FAILED", "reason": f"correctness check: {exc}"}
-    rss.new_window()
-    spy = pyspy.start(server.pid, load.cfg.duration, profile) if profile else None
-    try:
-        result = load.run(server.port, paths, name)
-    finally:
-        profile_summary = pyspy.finish(spy, profile) if spy and profile else None
-    entry: dict[str, Any] = {
-        "status": "ok",
-        "check": verdict,
-        "distinct_paths": len(paths),
-        **result.as_dict(),
-        "peak_rss_mb": round(rss.window_peak / MB, 1),
-    }
-    if profile_summary:
-        entry["profile"] = profile_summary
-    if result.status_errors or not result.requests:
-        entry["status"] = "FAILED"
-        entry["reason"] = f"{result.status_errors} error responses of {result.requests}"
-    return entry
-
-
-def add_ratios(workloads: dict[str, dict[str, Any]]) -> None:
-    """Each workload relative to W0 on the same store: what the store work costs."""
-    base = workloads.get("W0", {})
-    if base.get("status") != "ok":
-        return
-    for entry in workloads.values():
-        if entry.get("status") == "ok" and "rps" in entry and "p50_ms" in entry:
-            entry["rps_ratio_to_w0"] = round(entry["rps"] / base["rps"], 4)
-            entry["p50_ratio_to_w0"] = round(entry["p50_ms"] / base["p50_ms"], 2)
-
-
 def run_workloads(
-    cfg: Config,
-    kind: str,
-    server: procs.Server,
-    rss: procs.RssSampler,
-    data: Dataset,
-    load: Load,
+    cfg: Config, target: Target, server: procs.Server, data: Dataset, load: Load
 ) -> dict[str, dict[str, Any]]:
-    rng = np.random.default_rng([cfg.seed, 2])
-    boxes = checks.random_boxes(data, N_BOXES, rng)
-    ids = rng.integers(1, data.count + 1, N_IDS)
-    client = Client(server.port)
-    profile = cfg.results / f"profile-{kind}-W1.txt" if cfg.profile else None
-    try:
-        out = {
-            "W0": measure(
-                "W0", ["/health"], lambda: checks.check_health(client), server, rss, load
-            ),
-            "W1": measure(
-                "W1",
-                checks.bbox_paths(COLLECTION, boxes),
-                lambda: checks.check_bbox_workload(client, COLLECTION, data, boxes),
-                server,
-                rss,
-                load,
-                profile,
-            ),
-            "W2": measure(
-                "W2",
-                checks.item_paths(COLLECTION, ids),
-                lambda: checks.check_item_workload(client, COLLECTION, data, ids),
-                server,
-                rss,
-                load,
-            ),
-        }
-        add_ratios(out)
-        out["deep_paging"] = paging(client, data, cfg)
-    finally:
-        client.close()
+    """All workloads against one server, the server's memory sampled meanwhile."""
+    profile = cfg.results / f"profile-{target.name}-W1.txt" if cfg.profile else None
+    with procs.RssSampler(server.pid) as rss:
+        out = run_target(
+            target,
+            server,
+            rss,
+            data,
+            request_lists(data, cfg.seed),
+            load,
+            deep_page=cfg.deep_page,
+            paging_repeats=cfg.paging_repeats,
+            profile=profile,
+        )
+    out["_server"] = {
+        "start_seconds": round(server.start_seconds, 2),
+        "workers": cfg.workers,
+        "peak_rss_mb": round(rss.peak / MB, 1),
+        "peak_pss_mb": round(rss.peak_pss / MB, 1),
+        "processes": len(procs.process_tree(server.pid)),
+    }
     return out
-
-
-def paging(client: Client, data: Dataset, cfg: Config) -> dict[str, Any]:
-    try:
-        return checks.deep_paging(client, COLLECTION, data, cfg.deep_page, cfg.paging_repeats)
-    except (CheckFailed, RuntimeError, OSError, ValueError, KeyError, TypeError) as exc:
-        return {"status": "FAILED", "reason": f"{exc}"}
 
 
 def bench_store(
@@ -271,39 +213,84 @@ def bench_store(
     print(f"[{kind}] importing {cfg.count:,} points ...", flush=True)
     result["import"] = import_store(source, store, cfg.count)
     print(f"[{kind}] import took {result['import']['seconds']} s", flush=True)
+    result["import_other_layers"] = {
+        name: import_store(path, store, n, collection=name, temporal=None)
+        for (name, path), n in zip(
+            generate.extra_paths(WORK, cfg.count, cfg.seed).items(),
+            generate.extra_sizes(cfg.count).values(),
+            strict=True,
+        )
+    }
     result["ogr2ogr"] = time_ogr2ogr(kind, source, store, cfg.run_dir)
     log = cfg.run_dir / f"server-{kind}.log"
     with procs.serve(store, workers=cfg.workers, env=bench_env(), log=log) as server:
         print(f"[{kind}] serving on 127.0.0.1:{server.port}; checking and measuring", flush=True)
-        with procs.RssSampler(server.pid) as rss:
-            result["workloads"] = run_workloads(cfg, kind, server, rss, data, load)
-        result["server"] = {
-            "start_seconds": round(server.start_seconds, 2),
-            "workers": cfg.workers,
-            "peak_rss_mb": round(rss.peak / MB, 1),
-            "peak_pss_mb": round(rss.peak_pss / MB, 1),
-            "processes": len(procs.process_tree(server.pid)),
-        }
-    failed = [k for k, w in result["workloads"].items() if w["status"] != "ok"]
+        workloads = run_workloads(cfg, Target(name=kind, collection=COLLECTION), server, data, load)
+        result["server"] = workloads.pop("_server")
+        add_ratios(workloads, workloads.get("W0"))
+        result["workloads"] = workloads
+    failed = [k for k, w in result["workloads"].items() if w["status"] == "FAILED"]
     if failed:
         result["status"] = "FAILED"
         result["reason"] = f"workloads failed: {', '.join(failed)}"
     return result
 
 
-def run_store(cfg: Config, kind: str, source: Path, data: Dataset, load: Load) -> dict[str, Any]:
-    """One store from start to finish, including its own PostGIS cluster when needed."""
+def run_peer(
+    cfg: Config, name: str, source: Path, url: str | None, data: Dataset, load: Load, base: Any
+) -> dict[str, Any]:
+    """A peer on the same data after our store's run; ratios are to that store's W0."""
+    log = cfg.run_dir / f"install-{name}.log"
+    print(f"[{name}] installing / serving", flush=True)
+    try:
+        out: dict[str, Any] = {"status": "ok"}
+        if name == "pygeoapi":
+            venv = peers.install_pygeoapi(log)
+            out["versions"] = peers.versions(venv, ["pygeoapi", "gunicorn", "uvicorn", "GDAL"])
+            serving = peers.serve_pygeoapi(venv, source, cfg.workers, cfg.run_dir)
+        else:
+            assert url is not None
+            venv = peers.install_tipg(log)
+            out["versions"] = peers.versions(venv, ["tipg", "uvicorn", "httptools", "uvloop"])
+            out["load"] = peers.load_peer_table(url, source)
+            serving = peers.serve_tipg(venv, url, cfg.workers, cfg.run_dir)
+        with serving as (server, target):
+            workloads = run_workloads(cfg, target, server, data, load)
+        out["server"] = workloads.pop("_server")
+        add_ratios(workloads, base)
+        out["workloads"] = workloads
+        failed = [k for k, w in workloads.items() if w["status"] == "FAILED"]
+        if failed:
+            out["status"] = "FAILED"
+            out["reason"] = f"workloads failed: {', '.join(failed)}"
+        return out
+    except Exception as exc:  # a peer's trouble must not lose our results
+        return {"status": "FAILED", "reason": f"{type(exc).__name__}: {exc}"}
+
+
+def run_store(
+    cfg: Config, kind: str, source: Path, data: Dataset, load: Load, results: dict[str, Any]
+) -> dict[str, Any]:
+    """One store from start to finish, including its own PostGIS cluster when needed; the
+    store's peer (pygeoapi on the GeoPackage, tipg on PostGIS) runs right after it."""
+    peer = "pygeoapi" if kind == "geopackage" else "tipg"
     try:
         if kind == "geopackage":
             folder = cfg.run_dir / "store-geopackage"
             out = bench_store(cfg, kind, str(folder), source, data, load)
             out["source"] = "a fresh folder under bench/work/"
+            if cfg.peers:
+                base = out.get("workloads", {}).get("W0")
+                results["peers"][peer] = run_peer(cfg, peer, source, None, data, load, base)
             return out
         with procs.postgis_url() as (url, how):
             if url is None:
                 return {"status": "SKIPPED", "reason": how}
             out = bench_store(cfg, kind, url, source, data, load)
             out["source"] = how
+            if cfg.peers:
+                base = out.get("workloads", {}).get("W0")
+                results["peers"][peer] = run_peer(cfg, peer, source, url, data, load, base)
             return out
     except (RuntimeError, OSError, ValueError) as exc:
         return {"status": "FAILED", "reason": str(exc)}
@@ -322,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
     source, data_info = prepare_data(cfg)
     print(f"data: {data_info['file']} ({'cached' if data_info['cached'] else 'generated'})")
     lon, lat = generate.sample_points(cfg.count, cfg.seed)
-    data = Dataset(lon=lon, lat=lat)
+    data = queries.with_attributes(Dataset(lon=lon, lat=lat), cfg.count, cfg.seed)
     load = Load(cfg)
     results: dict[str, Any] = {
         "started": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -332,10 +319,11 @@ def main(argv: list[str] | None = None) -> int:
         "load": {"tool": "wrk" if load.wrk else "python", "description": load.description},
         "data": data_info,
         "stores": {},
+        "peers": {},
         "notes": [] if load.wrk else [f"wrk not used: {load.description}"],
     }
     for kind in cfg.stores:
-        results["stores"][kind] = run_store(cfg, kind, source, data, load)
+        results["stores"][kind] = run_store(cfg, kind, source, data, load, results)
     failed = [k for k, s in results["stores"].items() if s["status"] == "FAILED"]
     if failed or cfg.keep:
         results["notes"].append(f"run folder kept: {cfg.run_dir.relative_to(BENCH.parent)}")
