@@ -1,4 +1,4 @@
-"""JSON and GeoJSON bytes, built fast: orjson, and Shapely's vectorised GeoJSON writer."""
+"""JSON and GeoJSON bytes, built fast: orjson, with geometries from `geometry_json`."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ import shapely
 from ..domain.crs import ServiceCrs, UntransformableGeometry
 from ..errors import InvalidParameter
 from ..store.base import Feature
+from . import geometry_json
+from .geometry_json import GeometryValue
 
 
 def dumps(value: Any) -> bytes:
@@ -20,27 +22,26 @@ def dumps(value: Any) -> bytes:
 
 def geometry_fragments(
     features: list[Feature], crs: ServiceCrs | None = None
-) -> list[orjson.Fragment | None]:
-    """Each feature's geometry as pre-serialised GeoJSON, decoded in one vectorised pass.
+) -> list[GeometryValue]:
+    """Each feature's geometry as orjson writes it (`geometry_json`: one writer for all).
 
     With a `crs` other than CRS84 the stored geometries are transformed into it first
     (the `crs` parameter); one no CRS coordinate can express is a 400 naming the feature.
     """
-    wkbs = np.array([f.wkb for f in features], dtype=object)
-    geometries = shapely.from_wkb(wkbs)
-    if crs is not None and not crs.is_crs84:
-        try:
-            geometries = crs.from_crs84(geometries)
-        except UntransformableGeometry as exc:
-            fid = features[exc.index].fid
-            raise InvalidParameter(
-                "crs", f"feature {fid} lies outside the area where {crs.uri} is defined"
-            ) from None
-    texts = shapely.to_geojson(geometries)
-    return [None if t is None else orjson.Fragment(t) for t in texts.tolist()]
+    if crs is None or crs.is_crs84:
+        return geometry_json.from_wkbs([f.wkb for f in features])
+    geometries = shapely.from_wkb(np.array([f.wkb for f in features], dtype=object))
+    try:
+        geometries = crs.from_crs84(geometries)
+    except UntransformableGeometry as exc:
+        fid = features[exc.index].fid
+        raise InvalidParameter(
+            "crs", f"feature {fid} lies outside the area where {crs.uri} is defined"
+        ) from None
+    return geometry_json.from_geometries(geometries)
 
 
-def feature_dict(feature: Feature, geometry: orjson.Fragment | None) -> dict[str, Any]:
+def feature_dict(feature: Feature, geometry: GeometryValue) -> dict[str, Any]:
     return {
         "type": "Feature",
         "id": feature.fid,

@@ -9,6 +9,8 @@ from typing import Any, Protocol
 import numpy as np
 import shapely
 
+from ..api import geometry_json
+from ..api.geometry_json import GeometryValue
 from ..domain.collection import CollectionInfo, PropertyDef
 from ..errors import InvalidParameter
 from ..store.streaming import ExportBatch
@@ -67,6 +69,12 @@ class Export:
         if self.crs is None:
             return geoms
         return self.crs.from_crs84_xy(geoms) if self.xy_order else self.crs.from_crs84(geoms)
+
+    def geojson_geometries(self, batch: ExportBatch) -> list[GeometryValue]:
+        """Geometries as the pages write them (CRS84 points straight from their WKB)."""
+        if self.crs is None:
+            return geometry_json.from_wkbs(batch.wkbs)
+        return geometry_json.from_geometries(self.geometries(batch))
 
     def wkbs(self, batch: ExportBatch) -> list[bytes | None]:
         """ISO WKB in the output CRS; stored WKB is passed on untouched when it can be."""

@@ -1,7 +1,7 @@
 """GeoJSON and CSV downloads, written chunk by chunk (one chunk per batch).
 
-Features are encoded exactly as the items pages encode them (Shapely's vectorised
-GeoJSON writer, orjson), so a download equals the concatenated pages byte for byte.
+Features are encoded exactly as the items pages encode them (`api.geometry_json`,
+orjson), so a download equals the concatenated pages byte for byte.
 """
 
 from __future__ import annotations
@@ -30,11 +30,7 @@ def geojson(batches: Iterable[ExportBatch], export: Export) -> Iterator[bytes]:
     for batch in batches:
         if not len(batch):
             continue
-        if export.geometry:
-            texts = shapely.to_geojson(export.geometries(batch)).tolist()
-            geometries = [None if t is None else orjson.Fragment(t) for t in texts]
-        else:
-            geometries = [None] * len(batch)
+        geometries = export.geojson_geometries(batch) if export.geometry else [None] * len(batch)
         body = orjson.dumps(features_of(batch.fids, geometries, export.values(batch)))
         yield (b"," if returned else b"") + body[1:-1]
         returned += len(batch)

@@ -171,7 +171,7 @@ class GeoPackageStore(Store):
             conn.close()
             raise
         convert = dict(rows.conversions)
-        batches = streaming.batches(cursor, rows.names, gpkg_format.wkb_of, convert)
+        batches = streaming.batches(cursor, rows.names, streaming.gpkg_wkbs, convert)
         return FeatureStream(opened.info, batches, conn.close)
 
     # -- writing ---------------------------------------------------------------------

@@ -56,7 +56,7 @@ def open_stream(
     conversions = {
         p.name: partial(_output, kind=p.type) for p in info.properties if p.type in _CONVERTED
     }
-    batches = streaming.batches(cursor, [p.name for p in info.properties], bytes, conversions)
+    batches = streaming.batches(cursor, [p.name for p in info.properties], list, conversions)
     return FeatureStream(info, batches, stack.close)
 
 
