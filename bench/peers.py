@@ -31,6 +31,12 @@ PYGEOAPI = "pygeoapi==0.21.0"
 SERVER_PACKAGES = ["uvicorn[standard]"]
 PEER_SCHEMA = "peer"
 SYSTEM_PYTHON = "/usr/bin/python3"
+SETUP = {
+    "pygeoapi": "OGR provider on the generated GeoPackage (R-tree), gunicorn with uvicorn"
+    " workers (pygeoapi.starlette_app), same worker count;",
+    "tipg": "PostGIS copy in schema peer with the real column names, GiST index, ANALYZE;"
+    " uvicorn[standard] tipg.main:app, same worker count;",
+}
 NO_NUMBER_MATCHED = (
     "no numberMatched in its pages (the OGR provider counts only for resulttype=hits)"
 )

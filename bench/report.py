@@ -16,11 +16,17 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from bench import targets
+
 WORKLOADS = {
     "W0": "/health (no store)",
     "W1": "bbox ~1 km, limit=100",
     "W2": "item by id",
+    "W3": "property equality + numberMatched",
+    "W4": "CQL2 filter + bbox ~1 km",
+    "W6": "vector tiles z8-z14",
 }
+PEER_STORE = {"pygeoapi": "geopackage", "tipg": "postgis"}
 PACKAGES = ["fastapi", "uvicorn", "uvloop", "httptools", "pyogrio", "shapely", "psycopg", "numpy"]
 
 
@@ -126,7 +132,8 @@ def _workload_rows(kind: str, store: dict[str, Any]) -> list[str]:
             continue
         if w["status"] != "ok":
             reason = w.get("reason", "")
-            rows.append(f"| {kind} | {key} {title} | **{w['status']}** {reason} ||||||")
+            status = f"**{w['status']}**" if w["status"] == "FAILED" else w["status"]
+            rows.append(f"| {kind} | {key} {title} | {status}: {reason} ||||||")
             continue
         rows.append(
             f"| {kind} | {key} {title} | ok | {_num(w['rps'])} | {_num(w['p50_ms'], 2)}"
@@ -150,7 +157,7 @@ def _machine_lines(results: dict[str, Any]) -> list[str]:
             if results["git"]["service_changes"]
             else ", no uncommitted service changes"
         ),
-        f"- Python {m['python']}; uvicorn {v['uvicorn']} http={m['uvicorn']['http']}"
+        f"- Python {m['python']}; uvicorn[standard] {v['uvicorn']} http={m['uvicorn']['http']}"
         f" loop={m['uvicorn']['loop']}, {results['config']['workers']} worker(s);"
         f" GDAL {v['GDAL']}, SQLite {v['SQLite']}",
         f"- Load: {load['description']}",
@@ -186,9 +193,13 @@ def _import_rows(results: dict[str, Any]) -> list[str]:
             continue
         ogr = store.get("ogr2ogr", {})
         ogr_text = _num(ogr["seconds"], 1) if "seconds" in ogr else ogr.get("note", "–")
+        others = ", ".join(
+            f"{name} {_num(o['seconds'], 1)} s"
+            for name, o in store.get("import_other_layers", {}).items()
+        )
         rows.append(
             f"| {kind} | {_num(imp['seconds'], 1)} | {_num(imp.get('rows_per_second'), 0)}"
-            f" | {_num(imp.get('peak_rss_mb'), 0)} | {ogr_text} |"
+            f" | {_num(imp.get('peak_rss_mb'), 0)} | {ogr_text} | {others or '–'} |"
         )
     return rows
 
@@ -226,6 +237,12 @@ def markdown(results: dict[str, Any], json_name: str) -> str:
     ]
     for kind, store in results["stores"].items():
         lines += _workload_rows(kind, store)
+    for name, peer in results.get("peers", {}).items():
+        label = f"{name} (peer, ratios to {PEER_STORE.get(name, '?')} W0)"
+        if peer.get("status") not in ("ok", "FAILED") or "workloads" not in peer:
+            lines.append(f"| {label} | all | **{peer.get('status')}**: {peer.get('reason')} ||||||")
+        else:
+            lines += _workload_rows(label, peer)
     lines += [
         "",
         "Deep paging (sequential keep-alive requests, limit=100; ratio = page N mean ÷ page 1"
@@ -238,13 +255,51 @@ def markdown(results: dict[str, Any], json_name: str) -> str:
         "",
         "Import (`gis-service import`, wall clock including process start):",
         "",
-        "| Store | wall s | rows/s (importer's own seconds) | peak RSS MB | ogr2ogr |",
-        "|---|---:|---:|---:|---|",
+        "| Store | wall s | rows/s (importer's own seconds) | peak RSS MB | ogr2ogr s"
+        " | other layers (wall) |",
+        "|---|---:|---:|---:|---|---|",
         *_import_rows(results),
         "",
+        *_target_lines(results),
     ]
     for kind, store in results["stores"].items():
         lines += _store_notes(kind, store)
+    for name, peer in results.get("peers", {}).items():
+        lines += _peer_notes(name, peer)
     for note in results.get("notes", []):
         lines.append(f"- {note}")
     return "\n".join(lines) + "\n"
+
+
+def _peer_notes(name: str, peer: dict[str, Any]) -> list[str]:
+    versions = ", ".join(f"{k} {v}" for k, v in peer.get("versions", {}).items())
+    notes = [f"- {name} (peer): {peer.get('setup', '')} {versions}".rstrip()]
+    if peer.get("status") == "FAILED":
+        notes.append(f"- {name}: **FAILED** – {peer.get('reason', '')}")
+    server = peer.get("server")
+    if server:
+        notes.append(
+            f"- {name} server: {server['processes']} processes, peak RSS sum"
+            f" {server['peak_rss_mb']:.0f} MB; ready in {server['start_seconds']} s"
+        )
+    return notes
+
+
+def _target_lines(results: dict[str, Any]) -> list[str]:
+    """The issue's targets per store, and our throughput over each peer's."""
+    lines = ["Targets (W5 downloads: see `bench/exports.py`):", ""]
+    lines += ["| Store | Target | Verdict | Value |", "|---|---|---|---|"]
+    for kind, store in results["stores"].items():
+        for row in targets.judge(store):
+            lines.append(f"| {kind} | {row['target']} | {row['verdict']} | {row['value']} |")
+    peers = results.get("peers", {})
+    if peers:
+        names = ["W1", "W2", "W3", "W4", "W6"]
+        lines += ["", "Our req/s ÷ the peer's (same store kind, same run):", ""]
+        lines += ["| Ours vs peer | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
+        for name, peer in peers.items():
+            kind = PEER_STORE.get(name, "")
+            if kind in results["stores"]:
+                cmp = targets.compare_peer(results["stores"][kind], peer, names)
+                lines.append(f"| {kind} vs {name} | " + " | ".join(cmp.values()) + " |")
+    return [*lines, ""]

@@ -243,7 +243,7 @@ def run_peer(
     log = cfg.run_dir / f"install-{name}.log"
     print(f"[{name}] installing / serving", flush=True)
     try:
-        out: dict[str, Any] = {"status": "ok"}
+        out: dict[str, Any] = {"status": "ok", "setup": peers.SETUP[name]}
         if name == "pygeoapi":
             venv = peers.install_pygeoapi(log)
             out["versions"] = peers.versions(venv, ["pygeoapi", "gunicorn", "uvicorn", "GDAL"])

@@ -19,7 +19,7 @@ from bench.loadgen import Client, LoadResult
 
 N_BOXES = 200
 N_IDS = 500
-N_TILES = 350
+N_TILES = 70  # 10 per zoom level; a z8 tile of the 1M layer is megabytes
 MB = 2**20
 CHECK_ERRORS = (CheckFailed, RuntimeError, OSError, ValueError, KeyError, TypeError)
 
