@@ -56,6 +56,18 @@ def download(port: int, fmt: str, sink: Path | None) -> tuple[int, float, bytes]
     return size, time.perf_counter() - started, tail
 
 
+def cpu_seconds(root: int) -> float:
+    """User + system CPU of a process tree so far: the server's work whatever the load."""
+    ticks = 0
+    for pid in procs.process_tree(root):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def check(fmt: str, count: int, tail: bytes, sink: Path | None) -> str:
     """Every feature is there: GeoJSON's closing numberReturned, or GDAL's feature count."""
     if fmt == "geojson":
@@ -81,7 +93,9 @@ def bench_store(kind: str, store: str, source: Path, args: argparse.Namespace) -
             sink = None if fmt == "geojson" else args.run_dir / f"download-{kind}.{fmt}"
             with procs.RssSampler(server.pid, interval=0.1) as rss:
                 before = rss.sample()
+                cpu_before, load = cpu_seconds(server.pid), os.getloadavg()[0]
                 size, seconds, tail = download(server.port, fmt, sink)
+                cpu = cpu_seconds(server.pid) - cpu_before
             checked = check(fmt, args.count, tail, sink)
             if sink is not None:
                 sink.unlink()
@@ -90,6 +104,10 @@ def bench_store(kind: str, store: str, source: Path, args: argparse.Namespace) -
                 "seconds": round(seconds, 2),
                 "mb_per_s": round(size / MB / seconds, 1),
                 "features_per_s": round(args.count / seconds),
+                # Load-independent: MB per CPU second of the server (the database's excluded).
+                "server_cpu_s": round(cpu, 2),
+                "mb_per_server_cpu_s": round(size / MB / cpu, 1) if cpu else None,
+                "load_average_before": round(load, 2),
                 "rss_before_mb": round(before / MB, 1),
                 "rss_peak_mb": round(rss.peak / MB, 1),
                 "rss_growth_mb": round((rss.peak - before) / MB, 1),

@@ -9,6 +9,7 @@ both stores feed the format writers identical batches.
 from __future__ import annotations
 
 import gc
+import queue
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -117,6 +118,68 @@ def _both(first: Callable[[], None], then: Callable[[], None]) -> Callable[[], N
             then()
 
     return release
+
+
+class Prefetch:
+    """Batches read one ahead in a thread of its own, so that reading overlaps encoding.
+
+    For readers that let go of the GIL while they wait (a database server's answer); the
+    thread starts on the first `next`. `close` stops it and waits for it, and the batches'
+    generator is closed in the thread that ran it, before the connection is released.
+    """
+
+    def __init__(self, batches: Iterator[ExportBatch]) -> None:
+        self._batches = batches
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=1)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._done = False
+
+    def __iter__(self) -> Prefetch:
+        return self
+
+    def __next__(self) -> ExportBatch:
+        if self._done:
+            raise StopIteration
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._read, name="download-reader")
+            self._thread.start()
+        item = self._queue.get()
+        if isinstance(item, ExportBatch):
+            return item
+        self._done = True
+        if isinstance(item, BaseException):
+            raise item
+        raise StopIteration
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        self._done = True
+
+    def _read(self) -> None:
+        end: object = None
+        try:
+            for batch in self._batches:
+                if not self._put(batch):
+                    break
+        except BaseException as exc:  # handed to the reader of the stream
+            end = exc
+        finally:
+            close = getattr(self._batches, "close", None)
+            if close is not None:
+                close()
+        self._put(end)
+
+    def _put(self, item: object) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
 
 
 class Cursor(Protocol):
