@@ -22,7 +22,7 @@ class Settings(BaseSettings):
     default_limit: int = Field(10, ge=1)
     max_limit: int = Field(10_000, ge=1)
     count_cap: int = Field(
-        100_000,
+        1_000_000,  # equality counts read an index and are remembered per generation
         ge=0,
         description="Filtered queries stop counting here and leave numberMatched out.",
     )

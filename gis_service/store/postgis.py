@@ -382,6 +382,7 @@ class _PgWriter(CollectionWriter):
         self.conn = self._conn_cm.__enter__()
         self.conn.autocommit = False
         self.conn.execute("SET LOCAL statement_timeout = 0")
+        self.conn.execute("SET LOCAL maintenance_work_mem = '256MB'")  # index builds sort in memory
         # one writer per collection at a time (held to commit): appends copy the current rows
         self.conn.execute(
             "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
