@@ -24,6 +24,11 @@ class CountCache:
         self._entries: OrderedDict[Hashable, int | None] = OrderedDict()
         self._lock = threading.Lock()
 
+    def peek(self, key: Hashable) -> object:
+        """The remembered count (an int or None), or MISSING."""
+        with self._lock:
+            return self._entries.get(key, MISSING)
+
     def get(self, key: Hashable, compute: Callable[[], int | None]) -> int | None:
         """The remembered count, or `compute()` remembered (errors are not remembered)."""
         with self._lock:

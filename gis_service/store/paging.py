@@ -23,25 +23,23 @@ def run_page(
     counts: CountCache | None = None,
 ) -> FeaturePage:
     """One page plus whether neighbours exist, and the number matched (capped)."""
+    key = None
+    if query.filtered and counts is not None and source.generation is not None:
+        key = count_key(source.generation, where.sql(), where.params, count_cap)
+    if key is not None and counts is not None and counts.peek(key) == 0:
+        # Known to match nothing: looking for a page would walk every candidate row again.
+        return FeaturePage([], 0, has_next=False, has_prev=not query.cursor and query.offset > 0)
     if query.sortby:
         page = _sorted_page(source, Ordering(collection, query.sortby, dialect), query, where)
     else:
         page = _id_page(source, query, where)
-    page.number_matched = (
-        _count(source, where, count_cap, counts) if query.filtered else collection.feature_count
-    )
+    if not query.filtered:
+        page.number_matched = collection.feature_count
+    elif key is None or counts is None:
+        page.number_matched = source.count(where, count_cap)
+    else:  # counted once per generation and selection
+        page.number_matched = counts.get(key, lambda: source.count(where, count_cap))
     return page
-
-
-def _count(source: SqlRows, where: Where, cap: int, counts: CountCache | None) -> int | None:
-    """Counted once per generation and selection when the store keeps a CountCache."""
-    generation = source.generation
-    key = None
-    if counts is not None and generation is not None:
-        key = count_key(generation, where.sql(), where.params, cap)
-    if key is None:
-        return source.count(where, cap)
-    return counts.get(key, lambda: source.count(where, cap))
 
 
 def _id_page(source: SqlRows, query: FeatureQuery, where: Where) -> FeaturePage:
