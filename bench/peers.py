@@ -74,6 +74,23 @@ def _apt_install(packages: list[str], log: Path) -> None:
             subprocess.run(cmd, check=True, stdout=handle, stderr=subprocess.STDOUT, env=env)
 
 
+def ensure_debian_packages(log: Path) -> str:
+    """GDAL's Python bindings for pygeoapi's OGR provider, and `ogr2ogr` for W7, installed
+    before anything is timed (root only); says what it did, or why the peer will fail."""
+    missing = []
+    if not (Path(SYSTEM_PYTHON).exists() and _has_osgeo(SYSTEM_PYTHON)):
+        missing += ["python3-gdal", "python3-venv"]
+    if shutil.which("ogr2ogr") is None:
+        missing.append("gdal-bin")
+    if not missing:
+        return "present"
+    try:
+        _apt_install(missing, log)
+    except (RuntimeError, OSError, subprocess.CalledProcessError) as exc:
+        return f"not installed: {exc}"
+    return f"installed {' '.join(missing)}"
+
+
 def install_tipg(log: Path) -> Path:
     venv = WORK / "tipg"
     if not (venv / "bin" / "pip").exists():

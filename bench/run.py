@@ -306,6 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     cfg.run_dir = WORK / f"run-{stamp}-{os.getpid()}"
     cfg.run_dir.mkdir(parents=True)
+    apt_note = peers.ensure_debian_packages(cfg.run_dir / "apt.log") if cfg.peers else None
     source, data_info = prepare_data(cfg)
     print(f"data: {data_info['file']} ({'cached' if data_info['cached'] else 'generated'})")
     lon, lat = generate.sample_points(cfg.count, cfg.seed)
@@ -322,6 +323,8 @@ def main(argv: list[str] | None = None) -> int:
         "peers": {},
         "notes": [] if load.wrk else [f"wrk not used: {load.description}"],
     }
+    if apt_note:
+        results["notes"].append(f"Debian packages for the peers and ogr2ogr: {apt_note}")
     for kind in cfg.stores:
         results["stores"][kind] = run_store(cfg, kind, source, data, load, results)
     failed = [k for k, s in results["stores"].items() if s["status"] == "FAILED"]
