@@ -142,7 +142,7 @@ class Prefetch:
         if self._done:
             raise StopIteration
         if self._thread is None:
-            self._thread = threading.Thread(target=self._read, name="download-reader")
+            self._thread = threading.Thread(target=self._read, name="download-reader", daemon=True)
             self._thread.start()
         item = self._queue.get()
         if isinstance(item, ExportBatch):
