@@ -327,7 +327,8 @@ def main(argv: list[str] | None = None) -> int:
         results["notes"].append(f"Debian packages for the peers and ogr2ogr: {apt_note}")
     for kind in cfg.stores:
         results["stores"][kind] = run_store(cfg, kind, source, data, load, results)
-    failed = [k for k, s in results["stores"].items() if s["status"] == "FAILED"]
+    runs = {**results["stores"], **results["peers"]}
+    failed = [k for k, s in runs.items() if s["status"] == "FAILED"]
     if failed or cfg.keep:
         results["notes"].append(f"run folder kept: {cfg.run_dir.relative_to(BENCH.parent)}")
     else:
