@@ -22,6 +22,7 @@ from ..domain.values import output_value
 from ..errors import CollectionNotFound
 from . import streaming
 from .paging import check_filters
+from .pg_query import PgDialect, PgRows
 from .sql import build_where
 from .streaming import FeatureStream, selection_sql
 
@@ -35,8 +36,6 @@ _CONVERTED = (PropertyType.DATE, PropertyType.DATETIME, PropertyType.NUMBER)
 def open_stream(
     store: PostgisStore, collection: CollectionInfo, query: FeatureQuery, limit: int | None
 ) -> FeatureStream:
-    from .postgis import PgDialect, PgRows  # the store module imports this one
-
     stack = ExitStack()
     try:
         conn = stack.enter_context(store.pool.connection())

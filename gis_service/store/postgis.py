@@ -8,101 +8,36 @@ A replace writes a new table and swaps the catalog row in one transaction.
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
-import orjson
 import psycopg
-import shapely
-from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
 from ..domain.access import AccessPolicy
-from ..domain.collection import CollectionInfo, PropertyDef, PropertyType
-from ..domain.query import BBox, FeatureQuery
-from ..domain.values import output_value
+from ..domain.collection import CollectionInfo, PropertyDef
+from ..domain.query import FeatureQuery
 from ..errors import CollectionNotFound, StoreError, VersionNotFound
 from . import pg_stream
 from .base import (
-    Actor,
     Changes,
     CollectionWriter,
     Feature,
-    FeatureBatch,
     FeaturePage,
     Store,
     classify,
 )
 from .catalog import Catalog
 from .counts import CountCache
-from .indexing import indexed
 from .paging import check_filters, run_page
-from .pg_filters import CASTS, PgFilterDialect, translate_error
+from .pg_filters import translate_error
 from .pg_generations import Generations
-from .rows import SqlRows
+from .pg_query import PgDialect, PgRows, column_name
+from .pg_writer import PgWriter
 from .sql import build_where, quote
 from .streaming import FeatureStream
 
 T = TypeVar("T")
-
-
-def _column(index: int) -> str:
-    return f"p{index}"
-
-
-class PgDialect(PgFilterDialect):
-    placeholder = "%s"
-    fid = '"fid"'
-
-    def __init__(self, info: CollectionInfo) -> None:
-        self.index = {p.name: i for i, p in enumerate(info.properties)}
-
-    def column(self, collection: CollectionInfo, name: str) -> str:
-        return quote(_column(self.index[name]))
-
-    def sort_column(self, collection: CollectionInfo, name: str) -> str:
-        """Text orders by code point, as SQLite's BINARY collation does."""
-        column = self.column(collection, name)
-        prop = collection.prop(name)
-        return f'{column} COLLATE "C"' if prop and prop.type is PropertyType.STRING else column
-
-    def bind(self, value: Any, kind: PropertyType) -> Any:
-        return value
-
-    def bbox_condition(self, bbox: BBox, collection: CollectionInfo) -> tuple[str, list[Any]]:
-        clauses, params = [], []
-        for part in bbox.parts():
-            # box2d -> geometry gives a point or line for a degenerate box, which (unlike
-            # ST_MakeEnvelope's empty-area polygon) intersects what it touches.
-            clauses.append(
-                'ST_Intersects("geom", ST_SetSRID(ST_MakeBox2D(ST_MakePoint(%s, %s),'
-                " ST_MakePoint(%s, %s))::geometry, 4326))"
-            )
-            params += list(part)
-        if collection.has_null_geometry:  # answered by the partial index on null geometry
-            clauses.append('"geom" IS NULL')
-        return " OR ".join(clauses), params
-
-
-class PgRows(SqlRows):
-    """Rows of one collection table on one borrowed connection; typed values from psycopg."""
-
-    def __init__(self, conn: psycopg.Connection, table: str, info: CollectionInfo) -> None:
-        cols = ['"fid"', 'ST_AsBinary("geom")'] + [
-            quote(_column(i)) for i in range(len(info.properties))
-        ]
-        super().__init__(conn, table=table, fid='"fid"', columns=", ".join(cols), placeholder="%s")
-        self.kinds = [(p.name, p.type) for p in info.properties]
-
-    def feature(self, row: tuple[Any, ...]) -> Feature:
-        props = {
-            name: output_value(value, kind)
-            for (name, kind), value in zip(self.kinds, row[2:], strict=True)
-        }
-        wkb = bytes(row[1]) if row[1] is not None else None
-        return Feature(fid=row[0], wkb=wkb, properties=props)
 
 
 class PostgisStore(Store):
@@ -317,7 +252,7 @@ class PostgisStore(Store):
         keep_existing: bool,
         from_version: int | None,
     ) -> CollectionWriter:
-        writer = _PgWriter(self, collection_id, properties)
+        writer = PgWriter(self, collection_id, properties)
         if keep_existing:
             try:
                 writer.copy_current(from_version)
@@ -333,7 +268,7 @@ class PostgisStore(Store):
             new_ids = {r[0] for r in conn.execute(f'SELECT "fid" FROM {table}')}
             old_ids = {r[0] for r in conn.execute(f'SELECT "fid" FROM {old_table}')}
             if old.properties == info.properties:
-                columns = ['"geom"'] + [quote(_column(i)) for i in range(len(info.properties))]
+                columns = ['"geom"'] + [quote(column_name(i)) for i in range(len(info.properties))]
                 differs = " OR ".join(f"n.{c} IS DISTINCT FROM o.{c}" for c in columns)
                 differing = {
                     r[0]
@@ -366,116 +301,3 @@ class PostgisStore(Store):
 
     def close(self) -> None:
         self.pool.close()
-
-
-class _PgWriter(CollectionWriter):
-    """Holds one connection and one transaction from the first row to the swap."""
-
-    def __init__(self, store: PostgisStore, collection_id: str, properties: list[PropertyDef]):
-        self.store = store
-        self.collection_id = collection_id
-        slug = re.sub(r"[^a-z0-9_]", "_", collection_id.lower())[:40]
-        self.table_name = f"f_{slug}_{uuid.uuid4().hex[:8]}"
-        self.table = f"{quote(store.schema)}.{quote(self.table_name)}"
-        self.properties = properties
-        self._conn_cm = store.pool.connection()
-        self.conn = self._conn_cm.__enter__()
-        self.conn.autocommit = False
-        self.conn.execute("SET LOCAL statement_timeout = 0")
-        self.conn.execute("SET LOCAL maintenance_work_mem = '256MB'")  # index builds sort in memory
-        # one writer per collection at a time (held to commit): appends copy the current rows
-        self.conn.execute(
-            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
-            (f"{store.schema}.{collection_id}",),
-        )
-        cols = ", ".join(f"{quote(_column(i))} {CASTS[p.type]}" for i, p in enumerate(properties))
-        self.conn.execute(
-            f'CREATE TABLE {self.table} ("fid" bigint PRIMARY KEY,'
-            f' "geom" geometry CHECK (ST_SRID("geom") = 4326){", " if cols else ""}{cols})'
-        )
-        names = ", ".join(['"fid"', '"geom"'] + [quote(_column(i)) for i in range(len(properties))])
-        self.copy_sql = f"COPY {self.table} ({names}) FROM STDIN"
-
-    def copy_current(self, version: int | None = None) -> None:
-        """Start from the current generation's rows, or a version's (same positional columns)."""
-        old, self.previous = self.store._lookup(self.conn, self.collection_id, version)
-        self.conn.execute(f"INSERT INTO {self.table} SELECT * FROM {old}")
-        (top,) = self.conn.execute(f'SELECT max("fid") FROM {self.table}').fetchone()
-        self.next_fid = (top or 0) + 1
-
-    def delete(self, fids: list[int]) -> None:
-        self.conn.execute(f'DELETE FROM {self.table} WHERE "fid" = ANY(%s)', (fids,))
-
-    def write(self, batch: FeatureBatch) -> None:
-        if self.previous is not None:  # editing a copy: a row given again replaces the old one
-            self.delete(batch.fids.tolist())
-        geoms = shapely.set_srid(batch.geometries, 4326)
-        hexes = shapely.to_wkb(geoms, hex=True, include_srid=True, flavor="extended")
-        columns = [batch.columns[p.name] for p in self.properties]
-        with self.conn.cursor().copy(self.copy_sql) as copy:
-            for row in zip(batch.fids.tolist(), hexes, *columns, strict=True):
-                copy.write_row(row)
-
-    def commit(self, info: CollectionInfo) -> None:
-        conn = self.conn
-        try:
-            index = quote(f"{self.table_name}_geom")
-            conn.execute(f'CREATE INDEX {index} ON {self.table} USING gist ("geom")')
-            # Rows near each other on the map become neighbours on disk: a bbox page then
-            # reads a few heap pages instead of one per feature.
-            conn.execute(f"CLUSTER {self.table} USING {index}")
-            if info.has_null_geometry:
-                conn.execute(f'CREATE INDEX ON {self.table} ("fid") WHERE "geom" IS NULL')
-            for position, _prop in indexed(self.properties):  # a value's rows in fid order
-                column = quote(_column(position))
-                conn.execute(f'CREATE INDEX ON {self.table} ({column}, "fid")')
-            conn.execute(f"ANALYZE {self.table}")
-            versions = f"{quote(self.store.schema)}.versions"
-            (latest,) = conn.execute(
-                f"SELECT coalesce(max(version), 0) FROM {versions} WHERE collection = %s",
-                (self.collection_id,),
-            ).fetchone()
-            info = info.model_copy(update={"version": latest + 1})
-            actor = self.actor or Actor(operation="write")
-            # the old table stays: it is the previous version, still readable
-            conn.execute(
-                f"INSERT INTO {versions} VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                (
-                    self.collection_id,
-                    latest + 1,
-                    datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                    actor.entity,
-                    actor.key_id,
-                    actor.operation,
-                    info.feature_count,
-                    self.table_name,
-                    info.model_dump_json(),
-                    orjson.dumps(self.report).decode() if self.report else None,
-                ),
-            )
-            conn.execute(
-                f"INSERT INTO {self.store.collections_table} (id, table_name, info)"
-                " VALUES (%s, %s, %s)"
-                " ON CONFLICT (id) DO UPDATE SET table_name = EXCLUDED.table_name,"
-                " info = EXCLUDED.info",
-                (self.collection_id, self.table_name, Jsonb(orjson.loads(info.model_dump_json()))),
-            )
-            conn.commit()
-        except BaseException:
-            self.abort()
-            raise
-        self._release()
-
-    def abort(self) -> None:
-        if self._conn_cm is None:
-            return  # already committed or aborted
-        try:
-            self.conn.rollback()
-        finally:
-            self._release()
-
-    def _release(self) -> None:
-        if self._conn_cm is not None:
-            self.conn.autocommit = True
-            self._conn_cm.__exit__(None, None, None)
-            self._conn_cm = None

@@ -1,0 +1,139 @@
+"""Writing a PostGIS collection: a new table per generation, swapped in one transaction."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import orjson
+import shapely
+from psycopg.types.json import Jsonb
+
+from ..domain.collection import CollectionInfo, PropertyDef
+from .base import Actor, CollectionWriter, FeatureBatch
+from .indexing import indexed
+from .pg_filters import CASTS
+from .pg_query import column_name
+from .sql import quote
+
+if TYPE_CHECKING:
+    from .postgis import PostgisStore
+
+
+class PgWriter(CollectionWriter):
+    """Holds one connection and one transaction from the first row to the swap."""
+
+    def __init__(self, store: PostgisStore, collection_id: str, properties: list[PropertyDef]):
+        self.store = store
+        self.collection_id = collection_id
+        slug = re.sub(r"[^a-z0-9_]", "_", collection_id.lower())[:40]
+        self.table_name = f"f_{slug}_{uuid.uuid4().hex[:8]}"
+        self.table = f"{quote(store.schema)}.{quote(self.table_name)}"
+        self.properties = properties
+        self._conn_cm = store.pool.connection()
+        self.conn = self._conn_cm.__enter__()
+        self.conn.autocommit = False
+        self.conn.execute("SET LOCAL statement_timeout = 0")
+        self.conn.execute("SET LOCAL maintenance_work_mem = '256MB'")  # index builds sort in memory
+        # one writer per collection at a time (held to commit): appends copy the current rows
+        self.conn.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+            (f"{store.schema}.{collection_id}",),
+        )
+        cols = ", ".join(
+            f"{quote(column_name(i))} {CASTS[p.type]}" for i, p in enumerate(properties)
+        )
+        self.conn.execute(
+            f'CREATE TABLE {self.table} ("fid" bigint PRIMARY KEY,'
+            f' "geom" geometry CHECK (ST_SRID("geom") = 4326){", " if cols else ""}{cols})'
+        )
+        names = ", ".join(
+            ['"fid"', '"geom"'] + [quote(column_name(i)) for i in range(len(properties))]
+        )
+        self.copy_sql = f"COPY {self.table} ({names}) FROM STDIN"
+
+    def copy_current(self, version: int | None = None) -> None:
+        """Start from the current generation's rows, or a version's (same positional columns)."""
+        old, self.previous = self.store._lookup(self.conn, self.collection_id, version)
+        self.conn.execute(f"INSERT INTO {self.table} SELECT * FROM {old}")
+        (top,) = self.conn.execute(f'SELECT max("fid") FROM {self.table}').fetchone()
+        self.next_fid = (top or 0) + 1
+
+    def delete(self, fids: list[int]) -> None:
+        self.conn.execute(f'DELETE FROM {self.table} WHERE "fid" = ANY(%s)', (fids,))
+
+    def write(self, batch: FeatureBatch) -> None:
+        if self.previous is not None:  # editing a copy: a row given again replaces the old one
+            self.delete(batch.fids.tolist())
+        geoms = shapely.set_srid(batch.geometries, 4326)
+        hexes = shapely.to_wkb(geoms, hex=True, include_srid=True, flavor="extended")
+        columns = [batch.columns[p.name] for p in self.properties]
+        with self.conn.cursor().copy(self.copy_sql) as copy:
+            for row in zip(batch.fids.tolist(), hexes, *columns, strict=True):
+                copy.write_row(row)
+
+    def commit(self, info: CollectionInfo) -> None:
+        conn = self.conn
+        try:
+            index = quote(f"{self.table_name}_geom")
+            conn.execute(f'CREATE INDEX {index} ON {self.table} USING gist ("geom")')
+            # Rows near each other on the map become neighbours on disk: a bbox page then
+            # reads a few heap pages instead of one per feature.
+            conn.execute(f"CLUSTER {self.table} USING {index}")
+            if info.has_null_geometry:
+                conn.execute(f'CREATE INDEX ON {self.table} ("fid") WHERE "geom" IS NULL')
+            for position, _prop in indexed(self.properties):  # a value's rows in fid order
+                column = quote(column_name(position))
+                conn.execute(f'CREATE INDEX ON {self.table} ({column}, "fid")')
+            conn.execute(f"ANALYZE {self.table}")
+            versions = f"{quote(self.store.schema)}.versions"
+            (latest,) = conn.execute(
+                f"SELECT coalesce(max(version), 0) FROM {versions} WHERE collection = %s",
+                (self.collection_id,),
+            ).fetchone()
+            info = info.model_copy(update={"version": latest + 1})
+            actor = self.actor or Actor(operation="write")
+            # the old table stays: it is the previous version, still readable
+            conn.execute(
+                f"INSERT INTO {versions} VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                (
+                    self.collection_id,
+                    latest + 1,
+                    datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    actor.entity,
+                    actor.key_id,
+                    actor.operation,
+                    info.feature_count,
+                    self.table_name,
+                    info.model_dump_json(),
+                    orjson.dumps(self.report).decode() if self.report else None,
+                ),
+            )
+            conn.execute(
+                f"INSERT INTO {self.store.collections_table} (id, table_name, info)"
+                " VALUES (%s, %s, %s)"
+                " ON CONFLICT (id) DO UPDATE SET table_name = EXCLUDED.table_name,"
+                " info = EXCLUDED.info",
+                (self.collection_id, self.table_name, Jsonb(orjson.loads(info.model_dump_json()))),
+            )
+            conn.commit()
+        except BaseException:
+            self.abort()
+            raise
+        self._release()
+
+    def abort(self) -> None:
+        if self._conn_cm is None:
+            return  # already committed or aborted
+        try:
+            self.conn.rollback()
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        if self._conn_cm is not None:
+            self.conn.autocommit = True
+            self._conn_cm.__exit__(None, None, None)
+            self._conn_cm = None
