@@ -29,7 +29,7 @@ class PgDialect(PgFilterDialect):
     def column(self, collection: CollectionInfo, name: str) -> str:
         return quote(column_name(self.index[name]))
 
-    def sortcolumn_name(self, collection: CollectionInfo, name: str) -> str:
+    def sort_column(self, collection: CollectionInfo, name: str) -> str:
         """Text orders by code point, as SQLite's BINARY collation does."""
         column = self.column(collection, name)
         prop = collection.prop(name)
