@@ -31,7 +31,7 @@ from ..exports import kml, text
 from ..exports.formats import FORMATS, DownloadFormat, attachment
 from ..exports.selection import Export
 from ..store.base import Store
-from ..store.streaming import ExportBatch
+from ..store.streaming import ExportBatch, both
 from .audit import note
 from .links import link, with_params
 from .shaping import Shaping
@@ -151,7 +151,7 @@ async def _download(
     counted = _counted(stream, request, info.id)
     if fmt.streamed:
         chunks = STREAMED[fmt.name](counted, export)
-        release = _both(stream.close, slot.release)
+        release = both(stream.close, slot.release)
         return StreamingResponse(_pump(chunks, release), media_type=fmt.media_type, headers=headers)
     folder = Path(tempfile.mkdtemp(prefix="gis-download-"))
     cancel = threading.Event()
@@ -165,20 +165,10 @@ async def _download(
     finally:
         await run_in_threadpool(stream.close)
     headers["Content-Length"] = str(path.stat().st_size)
-    release = _both(partial(shutil.rmtree, folder, ignore_errors=True), slot.release)
+    release = both(partial(shutil.rmtree, folder, ignore_errors=True), slot.release)
     return StreamingResponse(
         _pump(_file_chunks(path), release), media_type=fmt.media_type, headers=headers
     )
-
-
-def _both(first: Callable[[], object], then: Callable[[], object]) -> Callable[[], None]:
-    def release() -> None:
-        try:
-            first()
-        finally:
-            then()
-
-    return release
 
 
 def _type_codes(

@@ -23,7 +23,7 @@ from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError, ProjError
 
 from ..errors import InvalidParameter
-from .query import BBox, bbox_numbers, parse_bbox
+from .query import BBox, bbox_corners, parse_bbox
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 EPSG_URI = "http://www.opengis.net/def/crs/EPSG/0/{code}"
@@ -251,13 +251,7 @@ def parse_bbox_crs(bbox: str | None, bbox_crs: str | None) -> BBox | None:
     crs = output_crs(bbox_crs, "bbox-crs")
     if bbox is None or crs.is_crs84:
         return parse_bbox(bbox)
-    numbers = bbox_numbers(bbox)
-    if len(numbers) == 6:
-        minx, miny, minz, maxx, maxy, maxz = numbers
-        if minz > maxz:
-            raise InvalidParameter("bbox", "minimum height is above the maximum height")
-    else:
-        minx, miny, maxx, maxy = numbers
+    minx, miny, maxx, maxy = bbox_corners(bbox)
     try:
         return crs.bbox_to_crs84(minx, miny, maxx, maxy)
     except ValueError as exc:

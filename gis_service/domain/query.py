@@ -145,8 +145,9 @@ def parse_offset(text: str | None) -> int:
     return value
 
 
-def bbox_numbers(text: str) -> list[float]:
-    """The 4 or 6 finite numbers of a `bbox`, in whatever CRS it is given."""
+def bbox_corners(text: str) -> tuple[float, float, float, float]:
+    """minx, miny, maxx, maxy of a 4- or 6-number `bbox`, in whatever CRS it is given
+    (heights are checked, then dropped: the data is 2D)."""
     parts = text.split(",")
     if len(parts) not in (4, 6):
         raise InvalidParameter("bbox", f"expected 4 or 6 comma-separated numbers, got {len(parts)}")
@@ -156,20 +157,20 @@ def bbox_numbers(text: str) -> list[float]:
         raise InvalidParameter("bbox", f"{text!r} contains a value that is not a number") from exc
     if not all(math.isfinite(n) for n in numbers):
         raise InvalidParameter("bbox", "values must be finite numbers")
-    return numbers
+    if len(numbers) == 6:
+        minx, miny, minz, maxx, maxy, maxz = numbers
+        if minz > maxz:
+            raise InvalidParameter("bbox", "minimum height is above the maximum height")
+        return minx, miny, maxx, maxy
+    minx, miny, maxx, maxy = numbers
+    return minx, miny, maxx, maxy
 
 
 def parse_bbox(text: str | None) -> BBox | None:
     """Four or six CRS84 numbers; a six-number box's heights are ignored (2D data)."""
     if text is None:
         return None
-    numbers = bbox_numbers(text)
-    if len(numbers) == 6:
-        minx, miny, minz, maxx, maxy, maxz = numbers
-        if minz > maxz:
-            raise InvalidParameter("bbox", "minimum height is above the maximum height")
-    else:
-        minx, miny, maxx, maxy = numbers
+    minx, miny, maxx, maxy = bbox_corners(text)
     for lon in (minx, maxx):
         if not -180 <= lon <= 180:
             raise InvalidParameter("bbox", f"longitude {lon} is outside -180..180")

@@ -54,7 +54,7 @@ class FeatureStream:
         self.info = info
         self._batches = batches
         _young_generation.enter()
-        self._release: Callable[[], None] | None = _both(release, _young_generation.leave)
+        self._release: Callable[[], None] | None = both(release, _young_generation.leave)
 
     def __iter__(self) -> Iterator[ExportBatch]:
         return self._batches
@@ -110,7 +110,9 @@ class _YoungGeneration:
 _young_generation = _YoungGeneration(YOUNG_OBJECTS)
 
 
-def _both(first: Callable[[], None], then: Callable[[], None]) -> Callable[[], None]:
+def both(first: Callable[[], object], then: Callable[[], object]) -> Callable[[], None]:
+    """Run `first`, then `then` even when `first` fails (releasing two resources)."""
+
     def release() -> None:
         try:
             first()
