@@ -32,6 +32,7 @@ from ..errors import (
     Unauthorized,
 )
 from ..ingest.validate import check_batch
+from ..settings import Settings
 from ..store.base import Actor, Feature, Store
 from ..store.edits import EditBatch, apply_edits
 from .audit import note
@@ -246,6 +247,23 @@ def _delete(
     return EditBatch(deletes=[current.fid])
 
 
+async def _change_and_answer(
+    request: Request,
+    resolved: Resolved,
+    principal: Principal,
+    store: Store,
+    settings: Settings,
+    feature_id: str,
+    edit: Plan,
+    operation: str,
+) -> Response:
+    """PUT and PATCH: apply the edit, record it, answer the feature as it now is."""
+    fid = await _change(request, resolved, principal, store, feature_id, edit)
+    note(request, resolved.info.id, operation, 1)
+    base = base_url(request, settings)
+    return await _answer(store, resolved.info, fid, 200, base, body_crs(request))
+
+
 @router.put("/collections/{collectionId}/items/{featureId}", summary="Replace a feature")
 async def replace_item(
     request: Request,
@@ -255,10 +273,8 @@ async def replace_item(
     settings: SettingsDep,
     featureId: str,
 ) -> Response:
-    fid = await _change(request, resolved, principal, store, featureId, _replace)
-    note(request, resolved.info.id, "replace-feature", 1)
-    base = base_url(request, settings)
-    return await _answer(store, resolved.info, fid, 200, base, body_crs(request))
+    args = (request, resolved, principal, store, settings, featureId)
+    return await _change_and_answer(*args, _replace, "replace-feature")
 
 
 @router.patch("/collections/{collectionId}/items/{featureId}", summary="Update a feature")
@@ -270,10 +286,8 @@ async def update_item(
     settings: SettingsDep,
     featureId: str,
 ) -> Response:
-    fid = await _change(request, resolved, principal, store, featureId, _patch)
-    note(request, resolved.info.id, "update-feature", 1)
-    base = base_url(request, settings)
-    return await _answer(store, resolved.info, fid, 200, base, body_crs(request))
+    args = (request, resolved, principal, store, settings, featureId)
+    return await _change_and_answer(*args, _patch, "update-feature")
 
 
 @router.delete(
