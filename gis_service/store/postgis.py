@@ -59,7 +59,12 @@ class PostgisStore(Store):
         self.counts = CountCache()
         self.generations = Generations()
         self.collections_table = f"{quote(schema)}.collections"
-        options = f"-c statement_timeout={statement_timeout_ms}" if statement_timeout_ms else ""
+        # Requests are many and short on shared cores: a parallel plan's worker start-up
+        # (~10 ms) and JIT compilation (tens to hundreds of ms, for any plan the optimizer
+        # thinks costly, such as a count over a large layer) each cost more than they save.
+        options = "-c max_parallel_workers_per_gather=0 -c jit=off"
+        if statement_timeout_ms:
+            options += f" -c statement_timeout={statement_timeout_ms}"
         try:
             self.pool = ConnectionPool(
                 url,
