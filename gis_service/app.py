@@ -42,10 +42,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         to_thread.current_default_thread_limiter().total_tokens = store.concurrency
         app.state.audit = audit.AuditLog(store)
         try:
+            await store.open_async()
             yield
         finally:
             app.state.audit.flush()
-            app.state.store.close()
+            await store.close_async()
+            store.close()
 
     app = FastAPI(
         title=settings.title,

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from ..domain.access import (
@@ -40,15 +40,8 @@ StoreDep = Annotated[Store, Depends(get_store)]
 
 
 async def call_store(store: Store, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
-    """Run a store call where it costs least.
-
-    An in-process store's calls are short CPU work: run them on the event loop, since a hop
-    to a worker thread and back costs about a millisecond of GIL hand-offs per request.
-    A networked store waits on its server, so its calls go to the thread pool.
-    """
-    if store.runs_inline:
-        return fn(*args, **kwargs)
-    return await run_in_threadpool(fn, *args, **kwargs)
+    """A blocking store call, made where it costs least (`Store.call`)."""
+    return await store.call(fn, *args, **kwargs)
 
 
 def _authenticate(store: Store, authorization: str | None, oidc: OidcVerifier | None) -> Principal:
@@ -67,8 +60,17 @@ def _authenticate(store: Store, authorization: str | None, oidc: OidcVerifier | 
     return Principal(entity=key.entity, role=key.role, key_id=key.id)
 
 
-async def get_principal(request: Request, store: StoreDep) -> Principal:
+# The dependencies below take only the request (and memoise on request.state) rather than
+# depending on each other: FastAPI's per-node solving cost a quarter of the CPU of a
+# single-feature read (py-spy, W2 in bench/README.md).
+
+
+async def get_principal(request: Request) -> Principal:
     """Who is asking; no key at all is anonymous, a bad key is a 401."""
+    known: Principal | None = getattr(request.state, "principal", None)
+    if known is not None:
+        return known
+    store: Store = request.app.state.store
     authorization = request.headers.get("authorization")
     oidc: OidcVerifier | None = request.app.state.oidc
     if not authorization:
@@ -93,24 +95,23 @@ class Resolved:
     policy: AccessPolicy
 
 
-def _resolve(store: Store, principal: Principal, collection_id: str) -> Resolved:
-    info, policy = store.resolve(collection_id)
+async def get_resolved(request: Request) -> Resolved:
+    """Resolving the id once, here, answers 404 for every route below it, absent or hidden."""
+    known: Resolved | None = getattr(request.state, "resolved", None)
+    if known is not None:
+        return known
+    principal = await get_principal(request)
+    collection_id: str = request.path_params["collectionId"]
+    store: Store = request.app.state.store
+    info, policy = await store.resolve_async(collection_id)
     if not can_read(principal, policy):
         raise CollectionNotFound(collection_id)  # hidden is indistinguishable from absent
-    return Resolved(info, policy)
+    request.state.resolved = resolved = Resolved(info, policy)
+    return resolved
 
 
-async def get_resolved(
-    store: StoreDep,
-    principal: PrincipalDep,
-    collection_id: Annotated[str, Path(alias="collectionId")],
-) -> Resolved:
-    """Resolving the id once, here, answers 404 for every route below it, absent or hidden."""
-    return await call_store(store, _resolve, store, principal, collection_id)
-
-
-async def get_collection(resolved: Annotated[Resolved, Depends(get_resolved)]) -> CollectionInfo:
-    return resolved.info
+async def get_collection(request: Request) -> CollectionInfo:
+    return (await get_resolved(request)).info
 
 
 ResolvedDep = Annotated[Resolved, Depends(get_resolved)]

@@ -25,7 +25,7 @@ from ..errors import FeatureNotFound, InvalidParameter
 from ..settings import Settings
 from ..store.base import Feature, FeaturePage
 from .audit import note
-from .deps import CollectionDep, SettingsDep, StoreDep, call_store
+from .deps import CollectionDep, SettingsDep, StoreDep
 from .downloads import download, download_links
 from .encoding import dumps, etag_matches, feature_dict, feature_etag, geometry_fragments
 from .html.render import render
@@ -141,7 +141,7 @@ async def items(
     crs = output_crs(request.query_params.get("crs"))
     if fmt in DOWNLOAD_FORMATS:
         return await download(request, info, store, query, shaping, fmt.value, crs)
-    page = await call_store(store, store.query_features, collection=info, query=query)
+    page = await store.query_features_async(collection=info, query=query)
     note(request, info.id, "items", len(page.features))
     url = f"{base_url(request, settings)}/collections/{info.id}/items"
     params = {k: v for k, v in request.query_params.items() if k != "f"}
@@ -179,7 +179,7 @@ async def item(
         fid = int(featureId)
     except ValueError:
         raise FeatureNotFound(info.id, featureId) from None
-    feature = await call_store(store, store.get_feature, collection=info, fid=fid, version=version)
+    feature = await store.get_feature_async(collection=info, fid=fid, version=version)
     feature = shaping.apply([feature])[0]
     note(request, info.id, "item", 1)
     base = base_url(request, settings)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
+from anyio import to_thread
 
 from ..domain.access import AccessPolicy
 from ..domain.collection import CollectionInfo, PropertyDef, valid_collection_id
@@ -17,6 +20,8 @@ from .catalog import Catalog
 
 if TYPE_CHECKING:  # streaming imports sorting, which imports this module
     from .streaming import FeatureStream
+
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -163,6 +168,37 @@ class Store(ABC):
         self, *, collection: CollectionInfo, fid: int, version: int | None = None
     ) -> Feature:
         """Raises FeatureNotFound."""
+
+    # -- the calls the HTTP layer makes from the event loop -------------------------------
+    async def call(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """Run a blocking store call where it costs least.
+
+        An in-process store's calls are short CPU work: run them on the event loop, since
+        a hop to a worker thread and back costs about a millisecond of GIL hand-offs per
+        request. A networked store waits on its server, so its calls go to the thread pool.
+        """
+        if self.runs_inline:
+            return fn(*args, **kwargs)
+        return await to_thread.run_sync(partial(fn, *args, **kwargs))
+
+    async def open_async(self) -> None:  # noqa: B027 - optional hook
+        """Anything the async reads need from the running loop (the app's lifespan)."""
+
+    async def close_async(self) -> None:  # noqa: B027 - optional hook
+        pass
+
+    async def resolve_async(self, collection_id: str) -> tuple[CollectionInfo, AccessPolicy]:
+        return await self.call(self.resolve, collection_id)
+
+    async def query_features_async(
+        self, *, collection: CollectionInfo, query: FeatureQuery
+    ) -> FeaturePage:
+        return await self.call(self.query_features, collection=collection, query=query)
+
+    async def get_feature_async(
+        self, *, collection: CollectionInfo, fid: int, version: int | None = None
+    ) -> Feature:
+        return await self.call(self.get_feature, collection=collection, fid=fid, version=version)
 
     @abstractmethod
     def open_stream(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 from typing import Any
 
 MISSING = object()
@@ -26,23 +26,19 @@ class CountCache:
         self._lock = threading.Lock()
 
     def peek(self, key: Hashable) -> object:
-        """The remembered count (an int or None), or MISSING."""
-        with self._lock:
-            return self._entries.get(key, MISSING)
-
-    def get(self, key: Hashable, compute: Callable[[], int | None]) -> int | None:
-        """The remembered count, or `compute()` remembered (errors are not remembered)."""
+        """The remembered count (an int or None), or MISSING; a hit is kept longer."""
         with self._lock:
             found: Any = self._entries.get(key, MISSING)
             if found is not MISSING:
                 self._entries.move_to_end(key)
-                return found
-        value = compute()  # outside the lock: two threads may both count once, harmlessly
+            return found
+
+    def put(self, key: Hashable, value: int | None) -> None:
+        """Remember a count (two requests may both count once first, harmlessly)."""
         with self._lock:
             self._entries[key] = value
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
-        return value
 
 
 def count_key(generation: Hashable, sql: str, params: list[Any], cap: int) -> Hashable:

@@ -33,6 +33,7 @@ from .gpkg_filters import Deadline
 from .gpkg_query import GpkgDialect, GpkgRows, Layout, Opened, read_metadata
 from .gpkg_writer import GpkgWriter
 from .paging import check_filters, run_page
+from .rows import run
 from .sql import build_where, quote
 from .streaming import FeatureStream, selection_sql
 
@@ -130,18 +131,19 @@ class GeoPackageStore(Store):
     def query_features(self, *, collection: CollectionInfo, query: FeatureQuery) -> FeaturePage:
         conn, opened = self._connect(collection.id, query.version)
         check_filters(opened.info, query)
-        rows = GpkgRows(conn, opened.info, opened.layout, query)
+        rows = GpkgRows(opened.info, opened.layout, query)
         rows.generation = (collection.id, query.version, opened.key)  # a file never changes
         dialect = GpkgDialect(opened.layout)
         where = build_where(opened.info, query, dialect)
+        page = run_page(rows, opened.info, query, where, self.count_cap, dialect, self.counts)
         with Deadline(conn, self.statement_timeout_ms):
-            return run_page(rows, opened.info, query, where, self.count_cap, dialect, self.counts)
+            return run(conn, page)
 
     def get_feature(
         self, *, collection: CollectionInfo, fid: int, version: int | None = None
     ) -> Feature:
         conn, opened = self._connect(collection.id, version)
-        return GpkgRows(conn, opened.info, opened.layout).by_id(fid, collection.id)
+        return run(conn, GpkgRows(opened.info, opened.layout).by_id(fid, collection.id))
 
     def open_stream(
         self, *, collection: CollectionInfo, query: FeatureQuery, limit: int | None = None
@@ -162,7 +164,7 @@ class GeoPackageStore(Store):
             conn.execute("PRAGMA mmap_size = 0")
             opened = read_metadata(conn, (0, 0))
             check_filters(opened.info, query)
-            rows = GpkgRows(conn, opened.info, opened.layout, query)
+            rows = GpkgRows(opened.info, opened.layout, query)
             dialect = GpkgDialect(opened.layout)
             where = build_where(opened.info, query, dialect)
             sql, params = selection_sql(rows.select_sql, where, opened.info, query, dialect, limit)
@@ -204,12 +206,12 @@ class GeoPackageStore(Store):
         else:  # a new schema: every kept feature counts as updated
             differing = new_ids & old_ids
         inserted, updated, deleted = classify(old_ids, new_ids, differing)
-        rows = GpkgRows(conn, opened.info, opened.layout)
+        rows = GpkgRows(opened.info, opened.layout)
         return Changes(
             since=since,
             version=opened.info.version,
-            inserted=rows.by_ids(inserted),
-            updated=rows.by_ids(updated),
+            inserted=run(conn, rows.by_ids(inserted)),
+            updated=run(conn, rows.by_ids(updated)),
             deleted=deleted,
         )
 

@@ -17,7 +17,7 @@ from ..errors import IngestError
 from . import gpkg_format
 from .base import Feature
 from .gpkg_filters import GpkgFilterDialect
-from .rows import Connection, SqlRows
+from .rows import Plan, SqlRows
 from .sql import Where, quote
 
 
@@ -133,17 +133,13 @@ class GpkgRows(SqlRows):
     """Rows of one open file; values come back in the canonical text SQLite keeps."""
 
     def __init__(
-        self,
-        conn: Connection,
-        info: CollectionInfo,
-        layout: Layout,
-        query: FeatureQuery | None = None,
+        self, info: CollectionInfo, layout: Layout, query: FeatureQuery | None = None
     ) -> None:
         columns = ", ".join(
             [quote(layout.fid), quote(layout.geom)] + [quote(p.name) for p in info.properties]
         )
         super().__init__(
-            conn, table=quote(layout.table), fid=quote(layout.fid), columns=columns, placeholder="?"
+            table=quote(layout.table), fid=quote(layout.fid), columns=columns, placeholder="?"
         )
         self.info, self.layout, self.query = info, layout, query
         self.names = [p.name for p in info.properties]
@@ -159,7 +155,7 @@ class GpkgRows(SqlRows):
                 props[name] = convert(value)
         return Feature(fid=row[0], wkb=gpkg_format.wkb_of(row[1]), properties=props)
 
-    def count(self, where: Where, cap: int) -> int | None:
+    def count(self, where: Where, cap: int) -> Plan[int | None]:
         query = self.query
         if (
             query is not None
@@ -169,10 +165,10 @@ class GpkgRows(SqlRows):
             and query.filter is None
             and len(query.bbox.parts()) == 1
         ):
-            return self._count_box(query.bbox.parts()[0], cap)
-        return super().count(where, cap)
+            return (yield from self._count_box(query.bbox.parts()[0], cap))
+        return (yield from super().count(where, cap))
 
-    def _count_box(self, box: tuple[float, float, float, float], cap: int) -> int | None:
+    def _count_box(self, box: tuple[float, float, float, float], cap: int) -> Plan[int | None]:
         """R-tree entries inside the box count as they are (its bounds are rounded outward);
         only those straddling an edge are tested exactly. Never reads the whole layer."""
         minx, miny, maxx, maxy = box
@@ -180,21 +176,19 @@ class GpkgRows(SqlRows):
         fid, geom = quote(self.layout.fid), quote(self.layout.geom)
         inside = "minx >= ? AND maxx <= ? AND miny >= ? AND maxy <= ?"
         within = [minx, maxx, miny, maxy]
-        (n,) = self.conn.execute(
+        ((n,),) = yield (
             f"SELECT count(*) FROM (SELECT 1 FROM {rtree} WHERE {inside} LIMIT ?)",
             [*within, cap + 1],
-        ).fetchone()
-        (edge,) = self.conn.execute(
+        )
+        ((edge,),) = yield (
             f"SELECT count(*) FROM {table} WHERE {fid} IN (SELECT id FROM {rtree}"
             f" WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ? AND NOT ({inside}))"
             f" AND gis_intersects_box({geom}, ?, ?, ?, ?)",
             [maxx, minx, maxy, miny, *within, minx, miny, maxx, maxy],
-        ).fetchone()
+        )
         n += edge
         if self.info.has_null_geometry:
-            (nulls,) = self.conn.execute(
-                f"SELECT count(*) FROM {table} WHERE {geom} IS NULL"
-            ).fetchone()
+            ((nulls,),) = yield f"SELECT count(*) FROM {table} WHERE {geom} IS NULL", []
             n += nulls
         return None if n > cap else n
 

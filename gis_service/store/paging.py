@@ -1,4 +1,7 @@
-"""Keyset paging over any row source, so both stores page identically and fast at any depth."""
+"""Keyset paging over any row source, so both stores page identically and fast at any depth.
+
+A page is a plan (see `rows`): the stores run it on their own connections, blocking or async.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +10,8 @@ from ..domain.filters.ast import properties_of
 from ..domain.query import FeatureQuery
 from ..errors import InvalidParameter
 from .base import FeaturePage
-from .counts import CountCache, count_key
-from .rows import SqlRows
+from .counts import MISSING, CountCache, count_key
+from .rows import Plan, SqlRows
 from .sorting import Ordering
 from .sql import Dialect, Where
 
@@ -21,7 +24,7 @@ def run_page(
     count_cap: int,
     dialect: Dialect,
     counts: CountCache | None = None,
-) -> FeaturePage:
+) -> Plan[FeaturePage]:
     """One page plus whether neighbours exist, and the number matched (capped)."""
     key = None
     if query.filtered and counts is not None and source.generation is not None:
@@ -30,57 +33,66 @@ def run_page(
         # Known to match nothing: looking for a page would walk every candidate row again.
         return FeaturePage([], 0, has_next=False, has_prev=not query.cursor and query.offset > 0)
     if query.sortby:
-        page = _sorted_page(source, Ordering(collection, query.sortby, dialect), query, where)
+        ordering = Ordering(collection, query.sortby, dialect)
+        page = yield from _sorted_page(source, ordering, query, where)
     else:
-        page = _id_page(source, query, where)
+        page = yield from _id_page(source, query, where)
     if not query.filtered:
         page.number_matched = collection.feature_count
     elif key is None or counts is None:
-        page.number_matched = source.count(where, count_cap)
+        page.number_matched = yield from source.count(where, count_cap)
     else:  # counted once per generation and selection
-        page.number_matched = counts.get(key, lambda: source.count(where, count_cap))
+        found = counts.peek(key)
+        if found is MISSING:
+            found = yield from source.count(where, count_cap)
+            counts.put(key, found)
+        page.number_matched = found  # type: ignore[assignment]
     return page
 
 
-def _id_page(source: SqlRows, query: FeatureQuery, where: Where) -> FeaturePage:
+def _id_page(source: SqlRows, query: FeatureQuery, where: Where) -> Plan[FeaturePage]:
     """In id order; the cursor is the last (or first) id seen."""
     limit, cursor = query.limit, query.cursor
     if cursor is None:
-        rows = source.select(
+        rows = yield from source.select(
             where, after=None, before=None, descending=False, limit=limit + 1, offset=query.offset
         )
         has_next, rows = len(rows) > limit, rows[:limit]
         has_prev = query.offset > 0
     elif cursor.after:
-        rows = source.select(
+        rows = yield from source.select(
             where, after=cursor.fid, before=None, descending=False, limit=limit + 1, offset=0
         )
         has_next, rows = len(rows) > limit, rows[:limit]
         pivot = rows[0].fid if rows else cursor.fid + 1
-        has_prev = source.exists(where, after=None, before=pivot)
+        has_prev = yield from source.exists(where, after=None, before=pivot)
     else:
-        rows = source.select(
+        rows = yield from source.select(
             where, after=None, before=cursor.fid, descending=True, limit=limit + 1, offset=0
         )
         has_prev, rows = len(rows) > limit, rows[:limit][::-1]
         pivot = rows[-1].fid if rows else cursor.fid - 1
-        has_next = source.exists(where, after=pivot, before=None)
+        has_next = yield from source.exists(where, after=pivot, before=None)
     return FeaturePage(rows, None, has_next=has_next, has_prev=has_prev)
 
 
 def _sorted_page(
     source: SqlRows, ordering: Ordering, query: FeatureQuery, where: Where
-) -> FeaturePage:
+) -> Plan[FeaturePage]:
     """As above in an explicit order; cursors carry the sort values of their row."""
     limit, cursor = query.limit, query.cursor
     if cursor is None:
-        rows = source.select_sorted(where, ordering.order_by(), None, limit + 1, query.offset)
+        rows = yield from source.select_sorted(
+            where, ordering.order_by(), None, limit + 1, query.offset
+        )
         has_next, rows = len(rows) > limit, rows[:limit]
         return FeaturePage(rows, None, has_next=has_next, has_prev=query.offset > 0)
     ordering.check(cursor.keys)
     reverse = not cursor.after
     beyond = ordering.beyond(cursor.keys, cursor.fid, reverse=reverse)
-    rows = source.select_sorted(where, ordering.order_by(reverse=reverse), beyond, limit + 1, 0)
+    rows = yield from source.select_sorted(
+        where, ordering.order_by(reverse=reverse), beyond, limit + 1, 0
+    )
     more, rows = len(rows) > limit, rows[:limit]
     if reverse:
         rows = rows[::-1]
@@ -89,7 +101,7 @@ def _sorted_page(
         back = ordering.beyond(ordering.position(edge), edge.fid, reverse=not reverse)
     else:
         back = ordering.beyond(cursor.keys, cursor.fid, reverse=cursor.after)
-    other = source.exists_beyond(where, back)
+    other = yield from source.exists_beyond(where, back)
     if reverse:
         return FeaturePage(rows, None, has_next=other, has_prev=more)
     return FeaturePage(rows, None, has_next=more, has_prev=other)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import psycopg
-
 from ..domain.collection import CollectionInfo, PropertyType
 from ..domain.query import BBox
 from ..domain.values import output_value
@@ -54,13 +52,13 @@ class PgDialect(PgFilterDialect):
 
 
 class PgRows(SqlRows):
-    """Rows of one collection table on one borrowed connection; typed values from psycopg."""
+    """Rows of one collection table; typed values from psycopg."""
 
-    def __init__(self, conn: psycopg.Connection, table: str, info: CollectionInfo) -> None:
+    def __init__(self, table: str, info: CollectionInfo) -> None:
         cols = ['"fid"', 'ST_AsBinary("geom")'] + [
             quote(column_name(i)) for i in range(len(info.properties))
         ]
-        super().__init__(conn, table=table, fid='"fid"', columns=", ".join(cols), placeholder="%s")
+        super().__init__(table=table, fid='"fid"', columns=", ".join(cols), placeholder="%s")
         self.kinds = [(p.name, p.type) for p in info.properties]
 
     def feature(self, row: tuple[Any, ...]) -> Feature:

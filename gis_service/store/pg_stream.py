@@ -42,7 +42,7 @@ def open_stream(
         stack.enter_context(conn.transaction())
         table, info = store._lookup(conn, collection.id, query.version)
         check_filters(info, query)
-        rows = PgRows(conn, table, info)
+        rows = PgRows(table, info)
         dialect = PgDialect(info)
         where = build_where(info, query, dialect)
         sql, params = selection_sql(rows.select_sql, where, info, query, dialect, limit)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg_pool import ConnectionPool
@@ -30,10 +30,12 @@ from .base import (
 from .catalog import Catalog
 from .counts import CountCache
 from .paging import check_filters, run_page
+from .pg_async import AsyncPool
 from .pg_filters import translate_error
 from .pg_generations import Generations
 from .pg_query import PgDialect, PgRows, column_name
 from .pg_writer import PgWriter
+from .rows import Plan, run
 from .sql import build_where, quote
 from .streaming import FeatureStream
 
@@ -59,6 +61,7 @@ class PostgisStore(Store):
         self.counts = CountCache()
         self.generations = Generations()
         self.collections_table = f"{quote(schema)}.collections"
+        self._current_sql = f"SELECT table_name FROM {self.collections_table} WHERE id = %s"
         # Requests are many and short on shared cores: a parallel plan's worker start-up
         # (~10 ms) and JIT compilation (tens to hundreds of ms, for any plan the optimizer
         # thinks costly, such as a count over a large layer) each cost more than they save.
@@ -78,6 +81,7 @@ class PostgisStore(Store):
             with self.pool.connection() as conn:
                 self._bootstrap(conn)
             self.catalog = Catalog(self.pool.connection, "%s", prefix=f"{quote(schema)}.")
+            self.aio = AsyncPool(url, size=pool_size, options=options)
         except (psycopg.Error, Exception) as exc:
             if isinstance(exc, StoreError):
                 raise
@@ -125,42 +129,52 @@ class PostgisStore(Store):
             " id text PRIMARY KEY, table_name text NOT NULL, info jsonb NOT NULL)"
         )
 
+    def _lookup_plan(
+        self, collection_id: str, version: int | None = None
+    ) -> Plan[tuple[str, CollectionInfo]]:
+        """(table, info) of the collection's current generation, or of one of its versions."""
+        if version is not None:
+            found = yield (
+                f"SELECT location, info FROM {quote(self.schema)}.versions"
+                " WHERE collection = %s AND version = %s",
+                [collection_id, version],
+            )
+            if not found:
+                yield from self._lookup_plan(collection_id)  # 404 for the collection first
+                raise VersionNotFound(collection_id, version)
+            info = CollectionInfo.model_validate_json(found[0][1])
+            return f"{quote(self.schema)}.{quote(found[0][0])}", info
+        rows = yield (
+            f"SELECT table_name, info::text FROM {self.collections_table} WHERE id = %s",
+            [collection_id],
+        )
+        if not rows:
+            raise CollectionNotFound(collection_id)
+        table = f"{quote(self.schema)}.{quote(rows[0][0])}"
+        return table, self.generations.info(table, rows[0][1])
+
     def _lookup(
         self, conn: psycopg.Connection, collection_id: str, version: int | None = None
     ) -> tuple[str, CollectionInfo]:
-        if version is not None:
-            found = conn.execute(
-                f"SELECT location, info FROM {quote(self.schema)}.versions"
-                " WHERE collection = %s AND version = %s",
-                (collection_id, version),
-            ).fetchone()
-            if found is None:
-                self._lookup(conn, collection_id)  # 404 for the collection itself first
-                raise VersionNotFound(collection_id, version)
-            info = CollectionInfo.model_validate_json(found[1])
-            return f"{quote(self.schema)}.{quote(found[0])}", info
-        row = conn.execute(
-            f"SELECT table_name, info::text FROM {self.collections_table} WHERE id = %s",
-            (collection_id,),
-        ).fetchone()
-        if row is None:
+        return run(conn, self._lookup_plan(collection_id, version))
+
+    def _resolve_plan(self, collection_id: str) -> Plan[tuple[CollectionInfo, AccessPolicy]]:
+        rows = yield (
+            f"SELECT c.table_name, c.info::text, a.policy FROM {self.collections_table} c"
+            f" LEFT JOIN {quote(self.schema)}.access a ON a.collection = c.id"
+            " WHERE c.id = %s",
+            [collection_id],
+        )
+        if not rows:
             raise CollectionNotFound(collection_id)
-        table = f"{quote(self.schema)}.{quote(row[0])}"
-        return table, self.generations.info(table, row[1])
+        name, info, policy = rows[0]
+        table = f"{quote(self.schema)}.{quote(name)}"
+        return self.generations.info(table, info), self.generations.policy(policy)
 
     def resolve(self, collection_id: str) -> tuple[CollectionInfo, AccessPolicy]:
         """The collection and its policy in one statement (every request asks both)."""
         with self.pool.connection() as conn:
-            row = conn.execute(
-                f"SELECT c.table_name, c.info::text, a.policy FROM {self.collections_table} c"
-                f" LEFT JOIN {quote(self.schema)}.access a ON a.collection = c.id"
-                " WHERE c.id = %s",
-                (collection_id,),
-            ).fetchone()
-        if row is None:
-            raise CollectionNotFound(collection_id)
-        table = f"{quote(self.schema)}.{quote(row[0])}"
-        return self.generations.info(table, row[1]), self.generations.policy(row[2])
+            return run(conn, self._resolve_plan(collection_id))
 
     def list_collections(self) -> list[CollectionInfo]:
         with self.pool.connection() as conn:
@@ -171,33 +185,52 @@ class PostgisStore(Store):
         with self.pool.connection() as conn:
             return self._lookup(conn, collection_id)[1]
 
-    def _read(
+    def _fresh_plan(
         self,
         collection_id: str,
-        work: Callable[[PgRows, CollectionInfo], T],
+        work: Callable[[PgRows, CollectionInfo], Plan[T]],
         version: int | None = None,
-        known: CollectionInfo | None = None,
-    ) -> T:
-        """Run `work` on the collection's current table.
+    ) -> Plan[T]:
+        """`work` on the table the catalog names now.
 
         A commit swaps the catalog row to a new table (old ones stay, as versions); only a
         deleted collection's tables go away, and a read that looked one up just before gets
-        UndefinedTable and simply looks again (then answers 404). When `known` (the info
-        this request resolved) names its table, the work starts there at once and the
-        catalog is asked in the same round trip whether that table is still current.
+        UndefinedTable and simply looks again (then answers 404).
         """
-        table = self.generations.table_of(known) if known and version is None else None
+        for attempt in range(3):
+            table, info = yield from self._lookup_plan(collection_id, version)
+            try:
+                return (yield from work(self._rows(table, info), info))
+            except psycopg.errors.UndefinedTable:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _known_table(self, known: CollectionInfo | None, version: int | None) -> str | None:
+        """When the info this request resolved names its table, the work starts there at
+        once and the catalog is asked in the same round trip (a pipeline) whether that
+        table is still current; only when another commit won does it start again."""
+        return self.generations.table_of(known) if known and version is None else None
+
+    def _is_current(self, row: tuple[Any, ...] | None, table: str) -> bool:
+        return row is not None and f"{quote(self.schema)}.{quote(row[0])}" == table
+
+    def _read(
+        self,
+        collection_id: str,
+        work: Callable[[PgRows, CollectionInfo], Plan[T]],
+        version: int | None = None,
+        known: CollectionInfo | None = None,
+    ) -> T:
+        table = self._known_table(known, version)
         with self.pool.connection() as conn:
             if table is not None and known is not None:
                 failure: Exception | None = None
                 try:
                     with conn.pipeline():
-                        check = conn.execute(
-                            f"SELECT table_name FROM {self.collections_table} WHERE id = %s",
-                            (collection_id,),
-                        )
+                        check = conn.execute(self._current_sql, (collection_id,))
                         try:
-                            result = work(self._rows(conn, table, known), known)
+                            result = run(conn, work(self._rows(table, known), known))
                         except psycopg.Error:
                             raise
                         except Exception as exc:  # e.g. FeatureNotFound: only if still current
@@ -205,35 +238,56 @@ class PostgisStore(Store):
                         current = check.fetchone()
                 except psycopg.errors.UndefinedTable:
                     current = None  # deleted meanwhile: ask the catalog below
-                if current is not None and f"{quote(self.schema)}.{quote(current[0])}" == table:
+                if self._is_current(current, table):
                     if failure is not None:
                         raise failure
                     return result
-            for attempt in range(3):
-                table, info = self._lookup(conn, collection_id, version)
-                try:
-                    return work(self._rows(conn, table, info), info)
-                except psycopg.errors.UndefinedTable:
-                    if attempt == 2:
-                        raise
-        raise AssertionError("unreachable")
+            return run(conn, self._fresh_plan(collection_id, work, version))
 
-    def _rows(self, conn: psycopg.Connection, table: str, info: CollectionInfo) -> PgRows:
-        rows = PgRows(conn, table, info)
+    def _resolved_plan(
+        self,
+        collection_id: str,
+        work: Callable[[PgRows, CollectionInfo], Plan[T]],
+        version: int | None = None,
+        known: CollectionInfo | None = None,
+    ) -> Plan[T]:
+        """`work` on the generation this request resolved, without asking again.
+
+        For a GET that is the state the collection was in when the request arrived (a
+        commit keeps the replaced table as a version, so it is still there to read); only
+        a collection deleted since is looked up again (and answers 404). Writers, which
+        must see the newest generation under their lock, use `_read`.
+        """
+        table = self._known_table(known, version)
+        if table is not None and known is not None:
+            try:
+                return (yield from work(self._rows(table, known), known))
+            except psycopg.errors.UndefinedTable:
+                pass
+        return (yield from self._fresh_plan(collection_id, work, version))
+
+    def _rows(self, table: str, info: CollectionInfo) -> PgRows:
+        rows = PgRows(table, info)
         rows.generation = table  # each generation is a table of its own, never rewritten
         return rows
 
-    def query_features(self, *, collection: CollectionInfo, query: FeatureQuery) -> FeaturePage:
-        def page(rows: PgRows, info: CollectionInfo) -> FeaturePage:
+    def _page(self, query: FeatureQuery) -> Callable[[PgRows, CollectionInfo], Plan[FeaturePage]]:
+        def page(rows: PgRows, info: CollectionInfo) -> Plan[FeaturePage]:
             check_filters(info, query)
             dialect = PgDialect(info)
             where = build_where(info, query, dialect)
             return run_page(rows, info, query, where, self.count_cap, dialect, self.counts)
 
+        return page
+
+    def _translated(self, exc: psycopg.Error) -> Exception | None:
+        return translate_error(exc, self.statement_timeout_ms)
+
+    def query_features(self, *, collection: CollectionInfo, query: FeatureQuery) -> FeaturePage:
         try:
-            return self._read(collection.id, page, query.version, collection)
+            return self._read(collection.id, self._page(query), query.version, collection)
         except psycopg.Error as exc:
-            problem = translate_error(exc, self.statement_timeout_ms)
+            problem = self._translated(exc)
             if problem is None:
                 raise
             raise problem from exc
@@ -244,6 +298,36 @@ class PostgisStore(Store):
         return self._read(
             collection.id, lambda rows, _info: rows.by_id(fid, collection.id), version, collection
         )
+
+    # -- the same reads on the event loop (asyncio connections, no worker threads) --------
+    async def open_async(self) -> None:
+        await self.aio.open()
+
+    async def close_async(self) -> None:
+        await self.aio.close()
+
+    async def resolve_async(self, collection_id: str) -> tuple[CollectionInfo, AccessPolicy]:
+        return await self.aio.run(self._resolve_plan(collection_id))
+
+    async def query_features_async(
+        self, *, collection: CollectionInfo, query: FeatureQuery
+    ) -> FeaturePage:
+        try:
+            plan = self._resolved_plan(collection.id, self._page(query), query.version, collection)
+            return await self.aio.run(plan)
+        except psycopg.Error as exc:
+            problem = self._translated(exc)
+            if problem is None:
+                raise
+            raise problem from exc
+
+    async def get_feature_async(
+        self, *, collection: CollectionInfo, fid: int, version: int | None = None
+    ) -> Feature:
+        def work(rows: PgRows, _info: CollectionInfo) -> Plan[Feature]:
+            return rows.by_id(fid, collection.id)
+
+        return await self.aio.run(self._resolved_plan(collection.id, work, version, collection))
 
     def open_stream(
         self, *, collection: CollectionInfo, query: FeatureQuery, limit: int | None = None
@@ -285,12 +369,12 @@ class PostgisStore(Store):
             else:  # a new schema: every kept feature counts as updated
                 differing = new_ids & old_ids
             inserted, updated, deleted = classify(old_ids, new_ids, differing)
-            rows = PgRows(conn, table, info)
+            rows = PgRows(table, info)
             return Changes(
                 since=since,
                 version=info.version,
-                inserted=rows.by_ids(inserted),
-                updated=rows.by_ids(updated),
+                inserted=run(conn, rows.by_ids(inserted)),
+                updated=run(conn, rows.by_ids(updated)),
                 deleted=deleted,
             )
 
@@ -305,4 +389,4 @@ class PostgisStore(Store):
         self.catalog.forget_versions(collection_id)
 
     def close(self) -> None:
-        self.pool.close()
+        self.pool.close()  # the async pool is closed by close_async, on its own loop

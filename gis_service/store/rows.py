@@ -1,53 +1,95 @@
-"""Row access shared by the SQL stores: the RowSource that `paging.run_page` drives.
+"""Row access shared by the SQL stores: the row plans that `paging.run_page` composes.
 
 Each store supplies its SELECT list and how a row becomes a Feature; filtering by id,
 ordering, counting with a cap and existence checks are the same SQL on both engines.
+
+Methods return *plans*: generators that yield `(sql, params)` and are sent back all rows
+of each statement. They do no I/O themselves, so one plan runs on a blocking connection
+(`run`: SQLite, and PostgreSQL from worker threads) or on an asyncio one (PostGIS on the
+event loop, `pg_async.run_async`) without the paging logic being written twice.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Hashable
-from typing import Any, Protocol
+from collections.abc import Generator, Hashable
+from typing import Any, Protocol, TypeVar
 
 from ..errors import FeatureNotFound
 from .base import Feature
 from .sql import Where
+
+T = TypeVar("T")
+Statement = tuple[str, list[Any]]
+Plan = Generator[Statement, list[tuple[Any, ...]], T]
 
 
 class Connection(Protocol):
     def execute(self, sql: str, params: Any = ...) -> Any: ...
 
 
+class AsyncConnection(Protocol):
+    async def execute(self, sql: str, params: Any = ...) -> Any: ...
+
+
+def run(conn: Connection, plan: Plan[T]) -> T:
+    """Carry out a plan on a blocking DB-API connection; a statement's error is raised
+    inside the plan, which may handle it (and go on) or let it through."""
+    try:
+        statement = next(plan)
+        while True:
+            try:
+                rows = conn.execute(*statement).fetchall()
+            except Exception as exc:
+                statement = plan.throw(exc)
+            else:
+                statement = plan.send(rows)
+    except StopIteration as done:
+        return done.value
+
+
+async def run_async(conn: AsyncConnection, plan: Plan[T]) -> T:
+    """The same on an asyncio connection (psycopg's AsyncConnection)."""
+    try:
+        statement = next(plan)
+        while True:
+            try:
+                rows = await (await conn.execute(*statement)).fetchall()
+            except Exception as exc:
+                statement = plan.throw(exc)
+            else:
+                statement = plan.send(rows)
+    except StopIteration as done:
+        return done.value
+
+
 class SqlRows(ABC):
     #: Names the immutable generation read (counts of it may be remembered), or None.
     generation: Hashable | None = None
 
-    def __init__(
-        self, conn: Connection, *, table: str, fid: str, columns: str, placeholder: str
-    ) -> None:
-        self.conn, self.table, self.fid, self.ph = conn, table, fid, placeholder
+    def __init__(self, *, table: str, fid: str, columns: str, placeholder: str) -> None:
+        self.table, self.fid, self.ph = table, fid, placeholder
         self.select_sql = f"SELECT {columns} FROM {table}"
 
     @abstractmethod
     def feature(self, row: tuple[Any, ...]) -> Feature: ...
 
-    def by_id(self, fid: int, collection_id: str) -> Feature:
-        row = self.conn.execute(f"{self.select_sql} WHERE {self.fid} = {self.ph}", (fid,))
-        found = row.fetchone()
-        if found is None:
+    def by_id(self, fid: int, collection_id: str) -> Plan[Feature]:
+        found = yield f"{self.select_sql} WHERE {self.fid} = {self.ph}", [fid]
+        if not found:
             raise FeatureNotFound(collection_id, str(fid))
-        return self.feature(found)
+        return self.feature(found[0])
 
-    def by_ids(self, fids: list[int]) -> list[Feature]:
+    def by_ids(self, fids: list[int]) -> Plan[list[Feature]]:
         """Rows with these ids, in id order (chunked: SQL parameter lists are bounded)."""
         out: list[Feature] = []
         for start in range(0, len(fids), 500):
             chunk = fids[start : start + 500]
             marks = ", ".join([self.ph] * len(chunk))
-            rows = self.conn.execute(
-                f"{self.select_sql} WHERE {self.fid} IN ({marks}) ORDER BY {self.fid}", chunk
-            ).fetchall()
+            rows = yield (
+                f"{self.select_sql} WHERE {self.fid} IN ({marks}) ORDER BY {self.fid}",
+                chunk,
+            )
             out += [self.feature(r) for r in rows]
         return sorted(out, key=lambda f: f.fid)
 
@@ -70,14 +112,14 @@ class SqlRows(ABC):
         descending: bool,
         limit: int,
         offset: int,
-    ) -> list[Feature]:
+    ) -> Plan[list[Feature]]:
         sql, params = self._where(where, after, before)
         order = "DESC" if descending else "ASC"
-        rows = self.conn.execute(
+        rows = yield (
             f"{self.select_sql} WHERE {sql} ORDER BY {self.fid} {order}"
             f" LIMIT {self.ph} OFFSET {self.ph}",
             [*params, limit, offset],
-        ).fetchall()
+        )
         return [self.feature(r) for r in rows]
 
     def select_sorted(
@@ -87,35 +129,35 @@ class SqlRows(ABC):
         beyond: tuple[str, list[Any]] | None,
         limit: int,
         offset: int,
-    ) -> list[Feature]:
+    ) -> Plan[list[Feature]]:
         """Rows in an explicit order, optionally only those past a keyset position."""
         sql, params = where.sql(), list(where.params)
         if beyond is not None:
             sql += f" AND ({beyond[0]})"
             params += beyond[1]
-        rows = self.conn.execute(
+        rows = yield (
             f"{self.select_sql} WHERE {sql} ORDER BY {order_by} LIMIT {self.ph} OFFSET {self.ph}",
             [*params, limit, offset],
-        ).fetchall()
+        )
         return [self.feature(r) for r in rows]
 
-    def exists_beyond(self, where: Where, beyond: tuple[str, list[Any]]) -> bool:
-        row = self.conn.execute(
+    def exists_beyond(self, where: Where, beyond: tuple[str, list[Any]]) -> Plan[bool]:
+        rows = yield (
             f"SELECT 1 FROM {self.table} WHERE {where.sql()} AND ({beyond[0]}) LIMIT 1",
             [*where.params, *beyond[1]],
         )
-        return row.fetchone() is not None
+        return bool(rows)
 
-    def exists(self, where: Where, *, after: int | None, before: int | None) -> bool:
+    def exists(self, where: Where, *, after: int | None, before: int | None) -> Plan[bool]:
         sql, params = self._where(where, after, before)
-        row = self.conn.execute(f"SELECT 1 FROM {self.table} WHERE {sql} LIMIT 1", params)
-        return row.fetchone() is not None
+        rows = yield f"SELECT 1 FROM {self.table} WHERE {sql} LIMIT 1", params
+        return bool(rows)
 
-    def count(self, where: Where, cap: int) -> int | None:
-        row = self.conn.execute(
+    def count(self, where: Where, cap: int) -> Plan[int | None]:
+        rows = yield (
             f"SELECT count(*) FROM (SELECT 1 FROM {self.table} WHERE {where.sql()}"
             f" LIMIT {self.ph}) AS capped",
             [*where.params, cap + 1],
-        ).fetchone()
-        n = row[0] if row else 0
+        )
+        n = rows[0][0] if rows else 0
         return None if n > cap else n
