@@ -7,9 +7,10 @@ does not pay for a write of its own.
 
 from __future__ import annotations
 
+import itertools
 import re
+import secrets
 import time
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -59,13 +60,17 @@ class AuditMiddleware:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        # A random per-process prefix and a counter: unique like uuid4, without a system
+        # call for random bytes on every request (3 % of a single-feature read).
+        self.prefix = secrets.token_hex(8)
+        self.counter = itertools.count(1)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         given = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
-        request_id = given if REQUEST_ID.match(given) else uuid.uuid4().hex
+        request_id = given if REQUEST_ID.match(given) else f"{self.prefix}{next(self.counter):016x}"
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         status = 500

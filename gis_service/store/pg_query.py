@@ -59,12 +59,18 @@ class PgRows(SqlRows):
             quote(column_name(i)) for i in range(len(info.properties))
         ]
         super().__init__(table=table, fid='"fid"', columns=", ".join(cols), placeholder="%s")
-        self.kinds = [(p.name, p.type) for p in info.properties]
+        self.names = [p.name for p in info.properties]
+        # Text and integers come from psycopg as GeoJSON wants them: only these are touched.
+        self.converted = [(p.name, p.type) for p in info.properties if p.type not in _AS_THEY_COME]
 
     def feature(self, row: tuple[Any, ...]) -> Feature:
-        props = {
-            name: output_value(value, kind)
-            for (name, kind), value in zip(self.kinds, row[2:], strict=True)
-        }
+        props = dict(zip(self.names, row[2:], strict=True))
+        for name, kind in self.converted:
+            value = props[name]
+            if value is not None:
+                props[name] = output_value(value, kind)
         wkb = bytes(row[1]) if row[1] is not None else None
         return Feature(fid=row[0], wkb=wkb, properties=props)
+
+
+_AS_THEY_COME = frozenset({PropertyType.STRING, PropertyType.INTEGER})
