@@ -16,7 +16,9 @@ import orjson
 import shapely
 
 from ..domain.collection import PropertyType
+from ..store.columnar import ColumnarBatch
 from ..store.streaming import ExportBatch
+from . import geojson_columns
 from .selection import Export, free_name
 
 UTF8_BOM = "\ufeff"  # lets spreadsheet programs read Arabic text; GDAL and Python skip it
@@ -27,12 +29,19 @@ def geojson(batches: Iterable[ExportBatch], export: Export) -> Iterator[bytes]:
     yield b'{"type":"FeatureCollection","features":['
     features_of = _feature_builder(export.names)
     returned = 0
+    names = export.names
     for batch in batches:
         if not len(batch):
             continue
-        geometries = export.geojson_geometries(batch) if export.geometry else [None] * len(batch)
-        body = orjson.dumps(features_of(batch.fids, geometries, export.values(batch)))
-        yield (b"," if returned else b"") + body[1:-1]
+        body = None
+        if isinstance(batch, ColumnarBatch) and export.crs is None:
+            body = geojson_columns.features(batch, names, export.geometry)
+        if body is None:
+            geometries = (
+                export.geojson_geometries(batch) if export.geometry else [None] * len(batch)
+            )
+            body = orjson.dumps(features_of(batch.fids, geometries, export.values(batch)))[1:-1]
+        yield (b"," if returned else b"") + body
         returned += len(batch)
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     yield b'],"numberReturned":%d,"timeStamp":"%s"}' % (returned, stamp.encode())

@@ -18,7 +18,7 @@ from pathlib import Path
 from ..domain.collection import CollectionInfo, PropertyDef, valid_collection_id
 from ..domain.query import FeatureQuery
 from ..errors import CollectionNotFound, VersionNotFound
-from . import gpkg_format, streaming
+from . import gpkg_columns, gpkg_format, streaming
 from .base import (
     Changes,
     CollectionWriter,
@@ -154,6 +154,7 @@ class GeoPackageStore(Store):
         path = self.path(collection.id)
         if query.version is not None:
             path = self.version_path(collection.id, query.version)
+        before = gpkg_columns.file_id(path)  # the whole layer is read by columns (GDAL)
         try:
             conn = open_read_only(path)
         except sqlite3.OperationalError:
@@ -164,6 +165,9 @@ class GeoPackageStore(Store):
             conn.execute("PRAGMA mmap_size = 0")
             opened = read_metadata(conn, (0, 0))
             check_filters(opened.info, query)
+            if stream := gpkg_columns.open_stream(path, before, opened, query, limit):
+                conn.close()
+                return stream
             rows = GpkgRows(opened.info, opened.layout, query)
             dialect = GpkgDialect(opened.layout)
             where = build_where(opened.info, query, dialect)

@@ -20,7 +20,8 @@ from ..domain.collection import CollectionInfo, PropertyType
 from ..domain.query import FeatureQuery
 from ..domain.values import output_value
 from ..errors import CollectionNotFound
-from . import streaming
+from . import pg_columns, streaming
+from .columnar import columnar
 from .paging import check_filters
 from .pg_query import PgDialect, PgRows
 from .sql import build_where
@@ -42,6 +43,9 @@ def open_stream(
         stack.enter_context(conn.transaction())
         table, info = store._lookup(conn, collection.id, query.version)
         check_filters(info, query)
+        if columnar(info, query):  # the whole layer: a few values per batch, not rows
+            columns = pg_columns.batches(conn, table, info, limit)
+            return FeatureStream(info, streaming.Prefetch(columns), stack.close)
         rows = PgRows(table, info)
         dialect = PgDialect(info)
         where = build_where(info, query, dialect)
