@@ -2,32 +2,122 @@
 
 A request served from the thread pool pays two thread hand-offs and a GIL convoy on every
 store call; under load that cost more CPU than the query itself (py-spy, W2 in
-bench/README.md). psycopg's asyncio connections wait for the server on the loop instead.
-The same plans (`rows.Plan`) run here and on the blocking pool, so there is one copy of
-the SQL and paging logic.
+bench/README.md). On the loop, asyncpg asks PostgreSQL for about 40 µs of CPU per
+statement where psycopg's asyncio connection needs about 100 µs, so the GET reads use
+asyncpg; everything else (writes, COPY, downloads, the catalog) stays on psycopg.
+
+The same plans (`rows.Plan`) run here and on the blocking psycopg pool, so there is one
+copy of the SQL and paging logic. Plans are written with psycopg's `%s` placeholders;
+`numbered` rewrites them as `$n` with the cast psycopg's own type choice implies, and
+errors come back as psycopg's error classes (by SQLSTATE) so one set of handlers serves
+both drivers.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TypeVar
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, TypeVar
 
-from psycopg import AsyncConnection
-from psycopg_pool import AsyncConnectionPool
+import asyncpg
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
 
-from .rows import Plan, run_async
+from .rows import Plan
 
 T = TypeVar("T")
+_PLACEHOLDER = re.compile(r"%%|%s")
+_INT8 = range(-(2**63), 2**63)
+_CASTS: dict[type, str] = {
+    bool: "boolean",
+    float: "double precision",
+    str: "text",
+    bytes: "bytea",
+    date: "date",
+    datetime: "timestamptz",
+    Decimal: "numeric",
+}
+
+
+def numbered(sql: str, params: list[Any]) -> tuple[str, list[Any]]:
+    """psycopg-style SQL and parameters as asyncpg wants them.
+
+    Each parameter is cast to the type of its Python value, as psycopg sends it, so the
+    server's inference does not depend on the context (`$1::text::date`, not `$1::date`
+    that would need a `date` object); integers beyond bigint travel as numeric.
+    """
+    values = list(params)
+    count = 0
+
+    def placeholder(match: re.Match[str]) -> str:
+        nonlocal count
+        if match.group() == "%%":
+            return "%"
+        value = values[count]
+        count += 1
+        if value is None:
+            return f"${count}"
+        if type(value) is int:
+            if value in _INT8:
+                return f"${count}::bigint"
+            values[count - 1] = Decimal(value)
+            return f"${count}::numeric"
+        cast = _CASTS.get(type(value))
+        return f"${count}::{cast}" if cast else f"${count}"
+
+    sql = _PLACEHOLDER.sub(placeholder, sql)
+    if count != len(values):
+        raise ValueError(f"{len(values)} parameters for {count} placeholders")
+    return sql, values
+
+
+def as_psycopg_error(exc: asyncpg.PostgresError) -> psycopg.Error:
+    """The psycopg error class of the same SQLSTATE (UndefinedTable, QueryCanceled...)."""
+    try:
+        kind = psycopg.errors.lookup(exc.sqlstate)
+    except KeyError:
+        kind = psycopg.errors.DatabaseError
+    return kind(str(exc))
+
+
+async def run_plan(conn: asyncpg.Connection, plan: Plan[T]) -> T:
+    """Carry out a plan on an asyncpg connection (as `rows.run` does on a blocking one)."""
+    try:
+        statement = next(plan)
+        while True:
+            try:
+                rows = await conn.fetch(*_args(*statement))
+            except asyncpg.PostgresError as exc:
+                statement = plan.throw(as_psycopg_error(exc))
+            else:
+                statement = plan.send(rows)
+    except StopIteration as done:
+        return done.value
+
+
+def _args(sql: str, params: list[Any]) -> list[Any]:
+    sql, values = numbered(sql, params)
+    return [sql, *values]
+
+
+class ReadConnection(asyncpg.Connection):  # type: ignore[misc]
+    """A pooled connection for reads, which never change session state (no SET, locks or
+    LISTEN): handing it back needs no reset statement (a round trip per request)."""
+
+    def get_reset_query(self) -> str:
+        return ""
 
 
 class AsyncPool:
-    """A connection pool bound to the event loop that opens it (the app's lifespan)."""
+    """An asyncpg pool bound to the event loop that opens it (the app's lifespan)."""
 
-    def __init__(self, url: str, *, size: int, options: str) -> None:
-        self.url, self.size, self.options = url, size, options
-        self.pool: AsyncConnectionPool | None = None
+    def __init__(self, url: str, *, size: int, settings: dict[str, str]) -> None:
+        self.url, self.size, self.settings = url, size, settings
+        self.pool: asyncpg.Pool | None = None
         self._opening: asyncio.Lock | None = None
 
     async def open(self) -> None:
@@ -36,16 +126,20 @@ class AsyncPool:
         async with self._opening:
             if self.pool is not None:
                 return
-            pool = AsyncConnectionPool(
-                self.url,
+            params = conninfo_to_dict(self.url)  # URL or key=value, as psycopg takes it
+            self.pool = await asyncpg.create_pool(
+                host=params.get("host"),
+                port=int(params["port"]) if params.get("port") else None,
+                user=params.get("user"),
+                password=params.get("password"),
+                database=params.get("dbname"),
+                ssl=params.get("sslmode"),
                 min_size=1,
                 max_size=self.size,
-                open=False,
+                server_settings=self.settings,
+                connection_class=ReadConnection,
                 timeout=30,
-                kwargs={"autocommit": True, "options": self.options},
             )
-            await pool.open(wait=True, timeout=30)
-            self.pool = pool
 
     async def close(self) -> None:
         if self.pool is not None:
@@ -53,13 +147,13 @@ class AsyncPool:
             await pool.close()
 
     @asynccontextmanager
-    async def connection(self) -> AsyncIterator[AsyncConnection]:
+    async def connection(self) -> AsyncIterator[asyncpg.Connection]:
         if self.pool is None:
             await self.open()
         assert self.pool is not None
-        async with self.pool.connection() as conn:
+        async with self.pool.acquire() as conn:
             yield conn
 
     async def run(self, plan: Plan[T]) -> T:
         async with self.connection() as conn:
-            return await run_async(conn, plan)
+            return await run_plan(conn, plan)

@@ -65,9 +65,10 @@ class PostgisStore(Store):
         # Requests are many and short on shared cores: a parallel plan's worker start-up
         # (~10 ms) and JIT compilation (tens to hundreds of ms, for any plan the optimizer
         # thinks costly, such as a count over a large layer) each cost more than they save.
-        options = "-c max_parallel_workers_per_gather=0 -c jit=off"
+        settings = {"max_parallel_workers_per_gather": "0", "jit": "off"}
         if statement_timeout_ms:
-            options += f" -c statement_timeout={statement_timeout_ms}"
+            settings["statement_timeout"] = str(statement_timeout_ms)
+        options = " ".join(f"-c {name}={value}" for name, value in settings.items())
         try:
             self.pool = ConnectionPool(
                 url,
@@ -81,7 +82,7 @@ class PostgisStore(Store):
             with self.pool.connection() as conn:
                 self._bootstrap(conn)
             self.catalog = Catalog(self.pool.connection, "%s", prefix=f"{quote(schema)}.")
-            self.aio = AsyncPool(url, size=pool_size, options=options)
+            self.aio = AsyncPool(url, size=pool_size, settings=settings)
         except (psycopg.Error, Exception) as exc:
             if isinstance(exc, StoreError):
                 raise

@@ -6,7 +6,7 @@ ordering, counting with a cap and existence checks are the same SQL on both engi
 Methods return *plans*: generators that yield `(sql, params)` and are sent back all rows
 of each statement. They do no I/O themselves, so one plan runs on a blocking connection
 (`run`: SQLite, and PostgreSQL from worker threads) or on an asyncio one (PostGIS on the
-event loop, `pg_async.run_async`) without the paging logic being written twice.
+event loop, `pg_async.run_plan`) without the paging logic being written twice.
 """
 
 from __future__ import annotations
@@ -28,10 +28,6 @@ class Connection(Protocol):
     def execute(self, sql: str, params: Any = ...) -> Any: ...
 
 
-class AsyncConnection(Protocol):
-    async def execute(self, sql: str, params: Any = ...) -> Any: ...
-
-
 def run(conn: Connection, plan: Plan[T]) -> T:
     """Carry out a plan on a blocking DB-API connection; a statement's error is raised
     inside the plan, which may handle it (and go on) or let it through."""
@@ -40,21 +36,6 @@ def run(conn: Connection, plan: Plan[T]) -> T:
         while True:
             try:
                 rows = conn.execute(*statement).fetchall()
-            except Exception as exc:
-                statement = plan.throw(exc)
-            else:
-                statement = plan.send(rows)
-    except StopIteration as done:
-        return done.value
-
-
-async def run_async(conn: AsyncConnection, plan: Plan[T]) -> T:
-    """The same on an asyncio connection (psycopg's AsyncConnection)."""
-    try:
-        statement = next(plan)
-        while True:
-            try:
-                rows = await (await conn.execute(*statement)).fetchall()
             except Exception as exc:
                 statement = plan.throw(exc)
             else:
