@@ -64,8 +64,18 @@ def test_mixed_batches_fall_back_and_keep_each_kind() -> None:
         shapely.to_wkb(Point(), output_dimension=2),  # empty: NaN coordinates
     ],
 )
-def test_fast_path_refuses_what_it_cannot_read(wkb: bytes) -> None:
-    assert geometry_json._plain_points([Point(0, 0).wkb, wkb]) is None
+@pytest.mark.parametrize("before", [1, 20])  # a few points are unpacked one by one, more by numpy
+def test_fast_path_refuses_what_it_cannot_read(wkb: bytes, before: int) -> None:
+    assert geometry_json._plain_points([Point(0, 0).wkb] * before + [wkb]) is None
+
+
+@pytest.mark.parametrize("n", [1, 3, 8, 9, 50])
+def test_few_and_many_points_write_the_same_bytes_as_geos(n: int) -> None:
+    xy = np.round(np.random.default_rng(n).uniform(-180, 180, (n, 2)), 7)
+    geoms = shapely.points(xy)
+    fast = geometry_json.from_wkbs(shapely.to_wkb(geoms).tolist())
+    assert _texts(fast) == _texts(geometry_json.from_geometries(geoms))
+    assert [json.loads(t)["coordinates"] for t in _texts(fast)] == xy.tolist()
 
 
 def _batch(n: int) -> ExportBatch:

@@ -9,6 +9,7 @@ numpy pass without creating Shapely objects. Every other geometry is written by 
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,6 +22,8 @@ GeometryValue = dict[str, Any] | orjson.Fragment | None
 
 _POINT_WKB = np.dtype([("order", "u1"), ("type", "<u4"), ("x", "<f8"), ("y", "<f8")])
 _POINT_TYPE_ID = 0
+_POINT_STRUCT = struct.Struct("<BIdd")
+_FEW = 8
 
 
 def from_wkbs(wkbs: Sequence[bytes | None]) -> list[GeometryValue]:
@@ -59,6 +62,11 @@ def _plain_points(wkbs: Sequence[bytes | None]) -> list[list[float]] | None:
             return None
     except TypeError:  # a missing geometry
         return None
+    if len(wkbs) <= _FEW:  # numpy's per-call overhead outweighs a handful of unpacks
+        points = [_POINT_STRUCT.unpack(wkb) for wkb in wkbs]
+        if any(p[0] != 1 or p[1] != 1 or p[2] != p[2] or p[3] != p[3] for p in points):
+            return None  # another layout, or an empty point (NaN coordinates)
+        return [[p[2], p[3]] for p in points]
     records = np.frombuffer(b"".join(wkbs), dtype=_POINT_WKB)  # type: ignore[arg-type]
     if not ((records["order"] == 1).all() and (records["type"] == 1).all()):
         return None
