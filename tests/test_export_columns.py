@@ -140,3 +140,22 @@ def test_filtered_or_sorted_selections_are_read_by_rows(client):
     info = client.app.state.store.get_collection("facilities")
     assert columnar.columnar(info, FeatureQuery())
     assert not columnar.columnar(info, FeatureQuery(equals={"category": "hospital"}))
+
+
+def test_many_small_batches_by_columns_equal_by_rows(empty_store, tmp_path, monkeypatch):
+    """Batch edges (PostGIS groups ids by `fid / rows`, rows within a group in any order)
+    and a limit that ends inside a batch, on the path a whole layer takes."""
+    from gis_service.store import pg_columns
+
+    for module in (gpkg_columns, pg_columns):
+        monkeypatch.setattr(module, "BATCH_ROWS", 7)
+    monkeypatch.setattr(pg_columns, "INDEXED_LIMIT", 5)
+    source = _tricky_layer(tmp_path / "many.geojson", 40)
+    import_file(empty_store, source, IngestOptions(collection_id="many"))
+    for limit in (None, 17):
+        fast, used = _download(empty_store, "many", monkeypatch, True, limit=limit)
+        slow, _ = _download(empty_store, "many", monkeypatch, False, limit=limit)
+        assert used >= 3
+        assert fast == slow
+        ids = [f["id"] for f in json.loads(fast)["features"]]
+        assert ids == list(range(1, (limit or 40) + 1))

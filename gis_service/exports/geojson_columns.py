@@ -20,10 +20,6 @@ from ..store.columnar import ColumnarBatch
 
 _POINT_WKB = np.dtype([("order", "u1"), ("type", "<u4"), ("x", "<f8"), ("y", "<f8")])
 _COMMA = ord(",")
-# Bytes a JSON string must escape (orjson escapes exactly these; UTF-8 passes as is).
-_ESCAPED = np.zeros(256, bool)
-_ESCAPED[:0x20] = True
-_ESCAPED[[ord('"'), ord("\\")]] = True
 
 
 def features(batch: ColumnarBatch, names: Sequence[str], geometry: bool) -> bytes | None:
@@ -40,7 +36,11 @@ def features(batch: ColumnarBatch, names: Sequence[str], geometry: bool) -> byte
     opening = ',"properties":{'
     for name in names:
         key = orjson.dumps(name).decode()
-        pieces += [f"{opening}{key}:", _value_texts(batch.arrays[name])]
+        array = batch.arrays[name]
+        if pa.types.is_string(array.type) and not array.null_count and not _needs_escapes(array):
+            pieces += [f'{opening}{key}:"', array, '"']  # the common case: no copy of its own
+        else:
+            pieces += [f"{opening}{key}:", _value_texts(array)]
         opening = ","
     pieces.append("}}," if names else ',"properties":{}},')
     if not len(batch):
@@ -86,9 +86,8 @@ def _value_texts(array: pa.Array) -> pa.Array:
 def _string_texts(array: pa.Array) -> pa.Array:
     """Quoted strings; the few that need escapes are written by orjson one by one."""
     quoted = pc.binary_join_element_wise('"', array, '"', "")
-    offsets = np.frombuffer(array.buffers()[1], np.int32, len(array) + 1, array.offset * 4)
-    data = np.frombuffer(array.buffers()[2] or b"", np.uint8)[offsets[0] : offsets[-1]]
-    escaped = np.flatnonzero(_ESCAPED[data])
+    offsets, data = _string_bytes(array)
+    escaped = np.flatnonzero(_escaped(data))
     if not len(escaped):
         return quoted
     rows = np.unique(np.searchsorted(offsets - offsets[0], escaped, side="right") - 1)
@@ -96,6 +95,22 @@ def _string_texts(array: pa.Array) -> pa.Array:
     mask = np.zeros(len(array), bool)
     mask[rows] = True
     return pc.replace_with_mask(quoted, pa.array(mask), pa.array(texts, pa.string()))
+
+
+def _string_bytes(array: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """A string array's offsets and the bytes of its values."""
+    offsets = np.frombuffer(array.buffers()[1], np.int32, len(array) + 1, array.offset * 4)
+    data = np.frombuffer(array.buffers()[2] or b"", np.uint8)[offsets[0] : offsets[-1]]
+    return offsets, data
+
+
+def _escaped(data: np.ndarray) -> np.ndarray:
+    """Bytes a JSON string must escape: orjson escapes exactly these (UTF-8 passes as is)."""
+    return (data < 0x20) | (data == ord('"')) | (data == ord("\\"))
+
+
+def _needs_escapes(array: pa.Array) -> bool:
+    return bool(_escaped(_string_bytes(array)[1]).any())
 
 
 def _scalar_texts(text: bytes) -> pa.Array:
