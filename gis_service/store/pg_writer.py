@@ -3,18 +3,22 @@
 Rows are copied into a temporary staging table first (no WAL, no index to maintain), then
 moved into the new table in one sorted INSERT, so the table is born in spatial order (a bbox
 page reads a few heap pages) without CLUSTER's second rewrite and index rebuilds; the
-indexes are then built once, in bulk.
+indexes are then built once, in bulk. One COPY stays open across batches and a psycopg
+thread sends each batch while the next is prepared, so client and server work overlap.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
+from contextlib import AbstractContextManager, suppress
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import orjson
 import shapely
+from psycopg import Copy
+from psycopg.copy import QueuedLibpqWriter
 from psycopg.types.json import Jsonb
 
 from ..domain.collection import CollectionInfo, PropertyDef, PropertyType
@@ -32,6 +36,10 @@ if TYPE_CHECKING:
 def _column_type(prop: PropertyDef) -> str:
     kind = CASTS[prop.type]
     return f'{kind} COLLATE "C"' if prop.type is PropertyType.STRING else kind
+
+
+# Slices handed to the COPY thread: its queue holds at most 1024, so at most 64 MB wait.
+_CHUNK = 1 << 16
 
 
 class PgWriter(CollectionWriter):
@@ -69,6 +77,9 @@ class PgWriter(CollectionWriter):
         self.columns = [quote(column_name(i)) for i in range(len(properties))]
         names = ", ".join(['"fid"', '"geom"', *self.columns])
         self.copy_sql = f"COPY {self.stage} ({names}) FROM STDIN"
+        # one COPY, open from the first row to the next other statement
+        self._copying: AbstractContextManager[Copy] | None = None
+        self._copy: Copy | None = None
 
     def copy_current(self, version: int | None = None) -> None:
         """Start from the current generation's rows, or a version's (same positional columns)."""
@@ -79,6 +90,7 @@ class PgWriter(CollectionWriter):
         self.next_fid = (top or 0) + 1
 
     def delete(self, fids: list[int]) -> None:
+        self._end_copy()
         self.conn.execute(f'DELETE FROM {self.stage} WHERE "fid" = ANY(%s)', (fids,))
 
     def write(self, batch: FeatureBatch) -> None:
@@ -86,18 +98,33 @@ class PgWriter(CollectionWriter):
             self.delete(batch.fids.tolist())
         columns = [batch.columns[p.name] for p in self.properties]
         text = copy_text(batch.fids, batch.geometries, columns, self.properties)
-        with self.conn.cursor().copy(self.copy_sql) as copy:
-            if text is not None:
-                copy.write(text)
-                return
-            # a value Arrow would not take: let psycopg format it and PostgreSQL judge it
-            hexes = shapely.to_wkb(batch.geometries, hex=True)
-            for row in zip(batch.fids.tolist(), hexes, *columns, strict=True):
-                copy.write_row(row)
+        copy = self._open_copy()
+        if text is not None:
+            for start in range(0, len(text), _CHUNK):
+                copy.write(text[start : start + _CHUNK])
+            return
+        # a value Arrow would not take: let psycopg format it and PostgreSQL judge it
+        hexes = shapely.to_wkb(batch.geometries, hex=True)
+        for row in zip(batch.fids.tolist(), hexes, *columns, strict=True):
+            copy.write_row(row)
+
+    def _open_copy(self) -> Copy:
+        if self._copy is None:
+            cursor = self.conn.cursor()
+            self._copying = cursor.copy(self.copy_sql, writer=QueuedLibpqWriter(cursor))
+            self._copy = self._copying.__enter__()
+        return self._copy
+
+    def _end_copy(self, error: BaseException | None = None) -> None:
+        """Finish the open COPY (waits for the server); with `error`, abandon it."""
+        copying, self._copying, self._copy = self._copying, None, None
+        if copying is not None:
+            copying.__exit__(type(error) if error else None, error, None)
 
     def commit(self, info: CollectionInfo) -> None:
         conn = self.conn
         try:
+            self._end_copy()
             # Rows near each other on the map become neighbours on disk (PostGIS orders
             # geometries along a Hilbert curve): a bbox page then reads a few heap pages
             # instead of one per feature. The staged rows have no SRID yet.
@@ -155,6 +182,8 @@ class PgWriter(CollectionWriter):
         if self._conn_cm is None:
             return  # already committed or aborted
         try:
+            with suppress(Exception):  # the rollback undoes the copy either way
+                self._end_copy(RuntimeError("import aborted"))
             self.conn.rollback()
         finally:
             self._release()
