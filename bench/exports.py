@@ -69,6 +69,41 @@ def cpu_seconds(root: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def listening_pid(port: int) -> int | None:
+    """The process listening on a local TCP port (PostgreSQL's postmaster), via /proc."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(f"socket:[{fields[9]}]")
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if any(os.readlink(fd) in inodes for fd in (proc / "fd").iterdir()):
+                return int(proc.name)
+        except OSError:
+            continue
+    return None
+
+
+def database_pid(store: str) -> int | None:
+    """PostgreSQL's postmaster for a postgresql:// store on this machine, else None."""
+    from urllib.parse import urlsplit
+
+    if not store.startswith("postgresql://"):
+        return None
+    parts = urlsplit(store)
+    if parts.hostname not in ("127.0.0.1", "localhost", None):
+        return None
+    return listening_pid(parts.port or 5432)
+
+
 def check(fmt: str, count: int, tail: bytes, sink: Path | None) -> str:
     """Every feature is there: GeoJSON's closing numberReturned, or GDAL's feature count."""
     if fmt == "geojson":
@@ -89,6 +124,7 @@ def bench_store(kind: str, store: str, source: Path, args: argparse.Namespace) -
     print(f"[{kind}] importing {args.count:,} points ...", flush=True)
     result: dict[str, Any] = {"import": import_store(source, store, args.count), "downloads": {}}
     log = args.run_dir / f"server-{kind}.log"
+    database = database_pid(store)  # its CPU is the download's too (same two cores)
     with procs.serve(store, workers=args.workers, env=bench_env(), log=log) as server:
         for fmt in args.formats:
             sink = None if fmt == "geojson" else args.run_dir / f"download-{kind}.{fmt}"
@@ -102,8 +138,10 @@ def bench_store(kind: str, store: str, source: Path, args: argparse.Namespace) -
             with procs.RssSampler(server.pid, interval=0.1) as rss:
                 before = rss.sample()
                 cpu_before, load = cpu_seconds(server.pid), os.getloadavg()[0]
+                db_before = cpu_seconds(database) if database else 0.0
                 size, seconds, tail = download(server.port, fmt, sink)
                 cpu = cpu_seconds(server.pid) - cpu_before
+                db_cpu = cpu_seconds(database) - db_before if database else None
             checked = check(fmt, args.count, tail, sink)
             if sink is not None:
                 sink.unlink()
@@ -115,6 +153,8 @@ def bench_store(kind: str, store: str, source: Path, args: argparse.Namespace) -
                 # Load-independent: MB per CPU second of the server (the database's excluded).
                 "server_cpu_s": round(cpu, 2),
                 "mb_per_server_cpu_s": round(size / MB / cpu, 1) if cpu else None,
+                # PostgreSQL's processes (the cluster on this machine), when there is one.
+                "database_cpu_s": None if db_cpu is None else round(db_cpu, 2),
                 "load_average_before": round(load, 2),
                 "rss_before_mb": round(before / MB, 1),
                 "rss_peak_mb": round(rss.peak / MB, 1),

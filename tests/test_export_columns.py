@@ -159,3 +159,30 @@ def test_many_small_batches_by_columns_equal_by_rows(empty_store, tmp_path, monk
         assert fast == slow
         ids = [f["id"] for f in json.loads(fast)["features"]]
         assert ids == list(range(1, (limit or 40) + 1))
+
+
+def test_file_downloads_get_the_same_arrow_batches(empty_store, tmp_path, monkeypatch):
+    """GDAL and Parquet writers are fed the same typed Arrow columns by either path."""
+    import pyarrow as pa
+
+    from gis_service.exports.arrow import arrow_layout, record_batch
+
+    source = _tricky_layer(tmp_path / "typed.geojson", 30)
+    import_file(empty_store, source, IngestOptions(collection_id="typed"))
+    tables = []
+    for by_columns in (True, False):
+        with monkeypatch.context() as patch:
+            if not by_columns:
+                for module in (gpkg_columns, pg_stream):
+                    patch.setattr(module, "columnar", lambda info, query: False)
+            info = empty_store.get_collection("typed")
+            with empty_store.open_stream(collection=info, query=FeatureQuery()) as stream:
+                export = Export.of(stream.info)
+                layout = arrow_layout(export, id_name="fid", geometry_name="geometry")
+                batches = list(stream)
+                assert any(isinstance(b, ColumnarBatch) for b in batches) == by_columns
+                tables.append(
+                    pa.Table.from_batches([record_batch(b, export, layout) for b in batches])
+                )
+    assert tables[0].num_rows == 30
+    assert tables[0].equals(tables[1])

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from ..domain.collection import PropertyType
+from ..store.columnar import ColumnarBatch
 from ..store.streaming import ExportBatch
 from .selection import Export
 
@@ -52,6 +53,8 @@ def arrow_layout(
 
 
 def record_batch(batch: ExportBatch, export: Export, layout: ArrowLayout) -> pa.RecordBatch:
+    if isinstance(batch, ColumnarBatch) and export.crs is None:
+        return _from_columns(batch, export, layout)
     arrays: list[pa.Array] = [pa.array(batch.fids, pa.int64())]
     for prop, values in zip(export.properties, export.values(batch), strict=True):
         kind = ARROW_TYPES[prop.type]
@@ -61,4 +64,14 @@ def record_batch(batch: ExportBatch, export: Export, layout: ArrowLayout) -> pa.
             arrays.append(pa.array(values, kind))
     if export.geometry:
         arrays.append(pa.array(export.wkbs(batch), pa.binary()))
+    return pa.RecordBatch.from_arrays(arrays, schema=layout.schema)
+
+
+def _from_columns(batch: ColumnarBatch, export: Export, layout: ArrowLayout) -> pa.RecordBatch:
+    """The same record batch straight from a columnar batch's arrays (no Python values)."""
+    arrays: list[pa.Array] = [batch.fid_array.cast(pa.int64())]
+    for prop in export.properties:
+        arrays.append(batch.arrays[prop.name].cast(ARROW_TYPES[prop.type]))
+    if export.geometry:
+        arrays.append(batch.wkb_array.cast(pa.binary()))
     return pa.RecordBatch.from_arrays(arrays, schema=layout.schema)
