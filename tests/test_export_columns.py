@@ -29,6 +29,8 @@ TRICKY_STRINGS = [
     None,
     "é/<>&\u2028\x7f",
     "plain",
+    "\x02",
+    "a\x01b",
 ]
 
 
