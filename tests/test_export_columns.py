@@ -188,3 +188,26 @@ def test_file_downloads_get_the_same_arrow_batches(empty_store, tmp_path, monkey
                 )
     assert tables[0].num_rows == 30
     assert tables[0].equals(tables[1])
+
+
+def test_geopackage_replaced_while_opening_is_read_by_rows(client):
+    """GDAL opens the file by name: if it is not the file the store opened, rows are read."""
+    from gis_service.store.geopackage import GeoPackageStore, open_read_only
+    from gis_service.store.gpkg_query import read_metadata
+
+    store = client.app.state.store
+    if not isinstance(store, GeoPackageStore):
+        pytest.skip("GeoPackage files only")
+    path = store.path("facilities")
+    conn = open_read_only(path)
+    try:
+        opened = read_metadata(conn, (0, 0))
+    finally:
+        conn.close()
+    same = gpkg_columns.file_id(path)
+    stream = gpkg_columns.open_stream(path, same, opened, FeatureQuery(), None)
+    assert stream is not None
+    stream.close()
+    assert gpkg_columns.open_stream(path, (0, 0), opened, FeatureQuery(), None) is None
+    missing = path.with_name("missing.gpkg")
+    assert gpkg_columns.open_stream(missing, same, opened, FeatureQuery(), None) is None

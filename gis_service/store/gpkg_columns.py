@@ -62,6 +62,9 @@ def open_stream(
         if before is None or file_id(path) != before:
             stack.close()
             return None
+    except Exception:  # GDAL could not read it as a layer: the rows can still be read
+        stack.close()
+        return None
     except BaseException:
         stack.close()
         raise
@@ -76,7 +79,7 @@ def _batches(
     kinds = {p.name: p.type for p in info.properties}
     fid_name = meta["fid_column"] or "OGC_FID"
     geom_name = meta["geometry_name"] or "wkb_geometry"
-    last = -1
+    last: int | None = None
     left = limit
     for record in reader:
         if left is not None:
@@ -86,7 +89,7 @@ def _batches(
             left -= record.num_rows
         fids = record.column(fid_name)
         ids = fids.to_numpy()
-        if len(ids) and (ids[0] <= last or (np.diff(ids) <= 0).any()):
+        if len(ids) and ((last is not None and ids[0] <= last) or (np.diff(ids) <= 0).any()):
             raise RuntimeError("GDAL read the layer out of id order")  # a rowid table: never
         last = int(ids[-1]) if len(ids) else last
         arrays = {name: as_batch_column(record.column(name), kind) for name, kind in kinds.items()}
