@@ -60,3 +60,36 @@ def test_a_plan_runs_on_asyncpg_with_psycopg_errors(postgis_url: str) -> None:
     first, second = asyncio.run(go())
     assert first == (date(2021, 3, 4), Decimal(2**63 + 1), "عربي", True, "50%")
     assert second == (True,)
+
+
+def _one(sql: str) -> Plan[list]:
+    rows = yield sql, []
+    return rows
+
+
+def test_connections_are_reused_after_errors_and_replaced_when_cancelled_or_closed(
+    postgis_url: str,
+) -> None:
+    async def go() -> None:
+        pool = AsyncPool(postgis_url, size=2, settings={})
+        try:
+            await pool.open()
+            (first,) = pool._idle
+            with pytest.raises(psycopg.errors.UndefinedTable):
+                await pool.run(_one("SELECT * FROM no_such_table_here"))
+            assert pool._idle == [first]  # an error answer leaves the link usable
+            slow = asyncio.ensure_future(pool.run(_one("SELECT pg_sleep(5)")))
+            await asyncio.sleep(0.3)
+            slow.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await slow
+            assert first.is_closed() and pool._idle == []  # never reused mid-statement
+            assert await pool.run(_one("SELECT 1")) == [(1,)]
+            (second,) = pool._idle
+            await second.close()  # as when the server goes away
+            assert await pool.run(_one("SELECT 2")) == [(2,)]
+            assert pool._idle != [second] and len(pool._idle) == 1
+        finally:
+            await pool.close()
+
+    asyncio.run(go())

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -104,56 +102,71 @@ def _args(sql: str, params: list[Any]) -> list[Any]:
     return [sql, *values]
 
 
-class ReadConnection(asyncpg.Connection):  # type: ignore[misc]
-    """A pooled connection for reads, which never change session state (no SET, locks or
-    LISTEN): handing it back needs no reset statement (a round trip per request)."""
-
-    def get_reset_query(self) -> str:
-        return ""
-
-
 class AsyncPool:
-    """An asyncpg pool bound to the event loop that opens it (the app's lifespan)."""
+    """At most `size` asyncpg connections on the loop of the app, reused last in, first out.
+
+    Not asyncpg's own pool: its acquire and release (timeouts, shields, a reset check)
+    cost ~85 µs of CPU, three times the ~26 µs of the statement they serve, twice per
+    request. Reads need none of it: they change no session state, and a connection goes
+    back to the idle list only when its statements finished (one a request was cancelled
+    in, or that lost its server, is closed instead).
+    """
 
     def __init__(self, url: str, *, size: int, settings: dict[str, str]) -> None:
         self.url, self.size, self.settings = url, size, settings
-        self.pool: asyncpg.Pool | None = None
-        self._opening: asyncio.Lock | None = None
+        self._idle: list[asyncpg.Connection] = []
+        self._open: set[asyncpg.Connection] = set()
+        self._slots: asyncio.Semaphore | None = None
 
     async def open(self) -> None:
-        if self._opening is None:
-            self._opening = asyncio.Lock()
-        async with self._opening:
-            if self.pool is not None:
-                return
-            params = conninfo_to_dict(self.url)  # URL or key=value, as psycopg takes it
-            self.pool = await asyncpg.create_pool(
-                host=params.get("host"),
-                port=int(params["port"]) if params.get("port") else None,
-                user=params.get("user"),
-                password=params.get("password"),
-                database=params.get("dbname"),
-                ssl=params.get("sslmode"),
-                min_size=1,
-                max_size=self.size,
-                server_settings=self.settings,
-                connection_class=ReadConnection,
-                timeout=30,
-            )
+        """Connect once now, so that a wrong URL or a missing server fails at start-up."""
+        self._idle.append(await self._connect())
+
+    async def _connect(self) -> asyncpg.Connection:
+        params = conninfo_to_dict(self.url)  # URL or key=value, as psycopg takes it
+        conn = await asyncpg.connect(
+            host=params.get("host"),
+            port=int(params["port"]) if params.get("port") else None,
+            user=params.get("user"),
+            password=params.get("password"),
+            database=params.get("dbname"),
+            ssl=params.get("sslmode"),
+            server_settings=self.settings,
+            timeout=30,
+        )
+        self._open.add(conn)
+        return conn
 
     async def close(self) -> None:
-        if self.pool is not None:
-            pool, self.pool = self.pool, None
-            await pool.close()
-
-    @asynccontextmanager
-    async def connection(self) -> AsyncIterator[asyncpg.Connection]:
-        if self.pool is None:
-            await self.open()
-        assert self.pool is not None
-        async with self.pool.acquire() as conn:
-            yield conn
+        conns, self._open, self._idle = self._open, set(), []
+        for conn in conns:
+            conn.terminate()
 
     async def run(self, plan: Plan[T]) -> T:
-        async with self.connection() as conn:
-            return await run_plan(conn, plan)
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.size)
+        async with self._slots:
+            conn = None
+            while self._idle and conn is None:
+                conn = self._idle.pop()
+                if conn.is_closed():
+                    self._open.discard(conn)
+                    conn = None
+            if conn is None:
+                conn = await self._connect()
+            reusable = False
+            try:
+                result = await run_plan(conn, plan)
+                reusable = True
+                return result
+            except (asyncpg.InterfaceError, OSError, TimeoutError):
+                raise
+            except Exception:
+                reusable = True  # an error answer or our own exception: the link is idle
+                raise
+            finally:
+                if reusable and not conn.is_closed():
+                    self._idle.append(conn)
+                else:  # cancelled mid-statement, or broken
+                    self._open.discard(conn)
+                    conn.terminate()
