@@ -7,10 +7,11 @@ and its properties' text each concatenated (`string_agg`), and every value's byt
 object per value.
 
 The whole layer is one statement: a sequential scan grouped into batches by `fid / rows`
-(a sort of the layer, in memory up to `SORT_MEMORY`). Reading it in id order through the
-primary key instead costs PostgreSQL 4x more: the table is clustered by location, so
-consecutive ids lie on scattered pages. Rows within a batch are put in id order here.
-Small selections (an explicit small `limit`) read keyset batches through the index.
+(a sort of the layer: in memory up to `SORT_MEMORY`, in temporary files beyond). Reading
+it in id order through the primary key instead costs PostgreSQL ~4x as much to read (7.3 s
+against 1.7 s for a million points): the table is clustered by location, so consecutive
+ids lie on scattered pages. Rows within a batch are put in id order here. Small
+selections (an explicit small `limit`) read keyset batches through the index.
 """
 
 from __future__ import annotations
