@@ -114,8 +114,23 @@ async def get_collection(request: Request) -> CollectionInfo:
     return (await get_resolved(request)).info
 
 
+@dataclass(frozen=True)
+class CollectionRead:
+    """What a read of one collection needs, from one dependency (the hot GET routes)."""
+
+    info: CollectionInfo
+    store: Store
+    settings: Settings
+
+
+async def get_collection_read(request: Request) -> CollectionRead:
+    info = (await get_resolved(request)).info
+    return CollectionRead(info, request.app.state.store, request.app.state.settings)
+
+
 ResolvedDep = Annotated[Resolved, Depends(get_resolved)]
 CollectionDep = Annotated[CollectionInfo, Depends(get_collection)]
+CollectionReadDep = Annotated[CollectionRead, Depends(get_collection_read)]
 
 
 def _visible(store: Store, principal: Principal) -> list[tuple[CollectionInfo, AccessPolicy]]:

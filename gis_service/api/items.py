@@ -25,7 +25,7 @@ from ..errors import FeatureNotFound, InvalidParameter
 from ..settings import Settings
 from ..store.base import Feature, FeaturePage
 from .audit import note
-from .deps import CollectionDep, SettingsDep, StoreDep
+from .deps import CollectionReadDep
 from .downloads import download, download_links
 from .encoding import dumps, etag_matches, feature_dict, feature_etag, geometry_fragments
 from .html.render import render
@@ -131,9 +131,8 @@ def _timestamp() -> str:
 @router.api_route(
     "/collections/{collectionId}/items", methods=READ, summary="The collection's features"
 )
-async def items(
-    request: Request, info: CollectionDep, store: StoreDep, settings: SettingsDep
-) -> Response:
+async def items(request: Request, read: CollectionReadDep) -> Response:
+    info, store, settings = read.info, read.store, read.settings
     fmt = negotiate(request, downloads=True)
     query = parse_query(request, info, settings)
     shaping = parse_shaping(request, info)
@@ -167,18 +166,18 @@ async def items(
 @router.api_route(
     "/collections/{collectionId}/items/{featureId}", methods=READ, summary="One feature"
 )
-async def item(
-    request: Request, info: CollectionDep, store: StoreDep, settings: SettingsDep, featureId: str
-) -> Response:
+async def item(request: Request, read: CollectionReadDep) -> Response:
+    info, store, settings = read.info, read.store, read.settings
+    feature_id: str = request.path_params["featureId"]
     fmt = negotiate(request)
     reject_unknown(request, frozenset({"f", "version", "crs"}) | SHAPING_PARAMS)
     version = parse_version(request.query_params.get("version"))
     crs = output_crs(request.query_params.get("crs"))  # GeoJSON only: HTML maps are CRS84
     shaping = parse_shaping(request, info)
     try:
-        fid = int(featureId)
+        fid = int(feature_id)
     except ValueError:
-        raise FeatureNotFound(info.id, featureId) from None
+        raise FeatureNotFound(info.id, feature_id) from None
     feature = await store.get_feature_async(collection=info, fid=fid, version=version)
     feature = shaping.apply([feature])[0]
     note(request, info.id, "item", 1)
