@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus
 
 from fastapi import Request
 
@@ -27,8 +28,16 @@ def link(href: str, rel: str, media_type: str, title: str | None = None) -> dict
     return out
 
 
+# A page repeats its query in a dozen links (self, alternate, next, prev, each download
+# format): each distinct text is quoted once (as urlencode does, character by character).
+_quote = lru_cache(maxsize=2048)(quote_plus)
+
+
 def with_params(url: str, params: dict[str, str]) -> str:
-    return f"{url}?{urlencode(params)}" if params else url
+    """`url?` and the parameters, encoded exactly as `urllib.parse.urlencode` does."""
+    if not params:
+        return url
+    return url + "?" + "&".join(f"{_quote(k)}={_quote(v)}" for k, v in params.items())
 
 
 def self_and_alternate(
