@@ -9,8 +9,8 @@ from ..domain.query import BBox
 from ..domain.values import output_value
 from .base import Feature
 from .pg_filters import PgFilterDialect
-from .rows import SqlRows
-from .sql import quote
+from .rows import Plan, SqlRows
+from .sql import Where, quote
 
 
 def column_name(index: int) -> str:
@@ -37,18 +37,33 @@ class PgDialect(PgFilterDialect):
         return value
 
     def bbox_condition(self, bbox: BBox, collection: CollectionInfo) -> tuple[str, list[Any]]:
+        """The GiST index finds the candidates (`&&`); a candidate whose bounding box lies
+        inside the box shrunk by a margin intersects it for certain (`@`, the box already
+        in hand: a tenth of the CPU of the exact test); only the others are tested
+        exactly (`_ST_Intersects`, without the index condition `ST_Intersects` would add
+        a second time). The margin, 1e-6 of the largest coordinate, is many times the
+        float4 rounding of index boxes, so `@` never accepts a feature outside the box."""
         clauses, params = [], []
         for part in bbox.parts():
-            # box2d -> geometry gives a point or line for a degenerate box, which (unlike
-            # ST_MakeEnvelope's empty-area polygon) intersects what it touches.
-            clauses.append(
-                'ST_Intersects("geom", ST_SetSRID(ST_MakeBox2D(ST_MakePoint(%s, %s),'
-                " ST_MakePoint(%s, %s))::geometry, 4326))"
-            )
-            params += list(part)
+            minx, miny, maxx, maxy = part
+            margin = 1e-6 * max(1.0, *(abs(c) for c in part))
+            if maxx - minx > 2 * margin and maxy - miny > 2 * margin:
+                clauses.append(
+                    f'("geom" && {_BOX} AND ("geom" @ {_BOX} OR _ST_Intersects("geom", {_BOX})))'
+                )
+                inner = [minx + margin, miny + margin, maxx - margin, maxy - margin]
+                params += [*part, *inner, *part]
+            else:  # a line or point: nothing fits inside, test every candidate exactly
+                clauses.append(f'("geom" && {_BOX} AND _ST_Intersects("geom", {_BOX}))')
+                params += [*part, *part]
         if collection.has_null_geometry:  # answered by the partial index on null geometry
             clauses.append('"geom" IS NULL')
         return " OR ".join(clauses), params
+
+
+# box2d -> geometry gives a point or line for a degenerate box, which (unlike
+# ST_MakeEnvelope's empty-area polygon) intersects what it touches.
+_BOX = "ST_SetSRID(ST_MakeBox2D(ST_MakePoint(%s, %s), ST_MakePoint(%s, %s))::geometry, 4326)"
 
 
 class PgRows(SqlRows):
@@ -62,6 +77,42 @@ class PgRows(SqlRows):
         self.names = [p.name for p in info.properties]
         # Text and integers come from psycopg as GeoJSON wants them: only these are touched.
         self.converted = [(p.name, p.type) for p in info.properties if p.type not in _AS_THEY_COME]
+
+    #: The selection has a box: its candidates come from the spatial index in no useful order.
+    spatial = False
+
+    def select(
+        self,
+        where: Where,
+        *,
+        after: int | None,
+        before: int | None,
+        descending: bool,
+        limit: int,
+        offset: int,
+    ) -> Plan[list[Feature]]:
+        """With a box, the candidates are ordered by id alone and only the page's rows are
+        read whole: sorting ~2,000 full rows to keep 101 was a third of the database's
+        work for a ~1 km box (bench W1)."""
+        if not self.spatial:
+            return (
+                yield from super().select(
+                    where,
+                    after=after,
+                    before=before,
+                    descending=descending,
+                    limit=limit,
+                    offset=offset,
+                )
+            )
+        sql, params = self._where(where, after, before)
+        order = f"{self.fid} {'DESC' if descending else 'ASC'}"
+        rows = yield (
+            f"{self.select_sql} WHERE {self.fid} = ANY(ARRAY(SELECT {self.fid} FROM {self.table}"
+            f" WHERE {sql} ORDER BY {order} LIMIT %s OFFSET %s)) ORDER BY {order}",
+            [*params, limit, offset],
+        )
+        return [self.feature(r) for r in rows]
 
     def feature(self, row: tuple[Any, ...]) -> Feature:
         props = dict(zip(self.names, row[2:], strict=True))

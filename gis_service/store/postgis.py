@@ -275,6 +275,7 @@ class PostgisStore(Store):
     def _page(self, query: FeatureQuery) -> Callable[[PgRows, CollectionInfo], Plan[FeaturePage]]:
         def page(rows: PgRows, info: CollectionInfo) -> Plan[FeaturePage]:
             check_filters(info, query)
+            rows.spatial = query.bbox is not None
             dialect = PgDialect(info)
             where = build_where(info, query, dialect)
             return run_page(rows, info, query, where, self.count_cap, dialect, self.counts)
