@@ -16,9 +16,7 @@ import orjson
 import shapely
 
 from ..domain.collection import PropertyType
-from ..store.columnar import ColumnarBatch
 from ..store.streaming import ExportBatch
-from . import geojson_columns
 from .selection import Export, free_name
 
 UTF8_BOM = "\ufeff"  # lets spreadsheet programs read Arabic text; GDAL and Python skip it
@@ -34,8 +32,10 @@ def geojson(batches: Iterable[ExportBatch], export: Export) -> Iterator[bytes]:
         if not len(batch):
             continue
         body = None
-        if isinstance(batch, ColumnarBatch) and export.crs is None:
-            body = geojson_columns.features(batch, names, export.geometry)
+        if batch.columnar and export.crs is None:
+            from . import geojson_columns  # Arrow: loaded by the first download, not at start
+
+            body = geojson_columns.features(batch, names, export.geometry)  # type: ignore[arg-type]
         if body is None:
             geometries = (
                 export.geojson_geometries(batch) if export.geometry else [None] * len(batch)

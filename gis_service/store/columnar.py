@@ -54,6 +54,8 @@ def columnar(info: CollectionInfo, query: FeatureQuery) -> bool:
 class ColumnarBatch(ExportBatch):
     """A batch as Arrow arrays; `fids`, `wkbs` and `columns` are made on first use."""
 
+    columnar = True
+
     def __init__(self, fid: pa.Array, wkb: pa.Array, arrays: dict[str, pa.Array]) -> None:
         self.fid_array = fid
         self.wkb_array = wkb

@@ -18,7 +18,7 @@ from pathlib import Path
 from ..domain.collection import CollectionInfo, PropertyDef, valid_collection_id
 from ..domain.query import FeatureQuery
 from ..errors import CollectionNotFound, VersionNotFound
-from . import gpkg_columns, gpkg_format, streaming
+from . import gpkg_format, streaming
 from .base import (
     Changes,
     CollectionWriter,
@@ -154,6 +154,8 @@ class GeoPackageStore(Store):
         path = self.path(collection.id)
         if query.version is not None:
             path = self.version_path(collection.id, query.version)
+        from . import gpkg_columns  # GDAL and Arrow: loaded by the first download only
+
         before = gpkg_columns.file_id(path)  # the whole layer is read by columns (GDAL)
         try:
             conn = open_read_only(path)

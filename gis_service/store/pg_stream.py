@@ -20,8 +20,7 @@ from ..domain.collection import CollectionInfo, PropertyType
 from ..domain.query import FeatureQuery
 from ..domain.values import output_value
 from ..errors import CollectionNotFound
-from . import pg_columns, streaming
-from .columnar import columnar
+from . import streaming
 from .paging import check_filters
 from .pg_query import PgDialect, PgRows
 from .sql import build_where
@@ -34,6 +33,13 @@ if TYPE_CHECKING:
 _CONVERTED = (PropertyType.DATE, PropertyType.DATETIME, PropertyType.NUMBER)
 
 
+def columnar(info: CollectionInfo, query: FeatureQuery) -> bool:
+    """The whole layer is read by columns, a few values per batch (`store.columnar`)."""
+    from .columnar import columnar as readable  # Arrow: loaded by the first download
+
+    return readable(info, query)
+
+
 def open_stream(
     store: PostgisStore, collection: CollectionInfo, query: FeatureQuery, limit: int | None
 ) -> FeatureStream:
@@ -43,7 +49,9 @@ def open_stream(
         stack.enter_context(conn.transaction())
         table, info = store._lookup(conn, collection.id, query.version)
         check_filters(info, query)
-        if columnar(info, query):  # the whole layer: a few values per batch, not rows
+        if columnar(info, query):
+            from . import pg_columns  # Arrow: loaded by the first download, not at start
+
             columns = pg_columns.batches(conn, table, info, limit)
             return FeatureStream(info, streaming.Prefetch(columns), stack.close)
         rows = PgRows(table, info)

@@ -36,6 +36,8 @@ class ExportBatch:
     fids: list[int]
     wkbs: list[bytes | None]
     columns: dict[str, list[Any]]
+    #: Whether the batch is a `columnar.ColumnarBatch` (asked without importing Arrow).
+    columnar = False
 
     def __len__(self) -> int:
         return len(self.fids)
