@@ -237,6 +237,13 @@ def markdown(results: dict[str, Any], json_name: str) -> str:
     ]
     for kind, store in results["stores"].items():
         lines += _workload_rows(kind, store)
+    for kind, store in results["stores"].items():
+        runs = store.get("workloads", {}).get("W0", {}).get("runs")
+        if runs:
+            lines.append(
+                f"| {kind} | W0 runs (one before and one after each workload; each ratio uses"
+                f" the two beside it) | | {', '.join(f'{r[0]:,.0f}' for r in runs)} ||||||"
+            )
     for name, peer in results.get("peers", {}).items():
         label = f"{name} (peer, ratios to {PEER_STORE.get(name, '?')} W0)"
         if peer.get("status") not in ("ok", "FAILED") or "workloads" not in peer:

@@ -82,13 +82,36 @@ def measure(
 
 
 def add_ratios(workloads: dict[str, dict[str, Any]], base: dict[str, Any] | None) -> None:
-    """Each workload relative to W0 of the same store and run: what the store work costs."""
+    """Each workload relative to W0 of the same store and run: what the store work costs.
+
+    W0 is measured again after every workload (`run_target`); a workload is divided by
+    the mean of the W0 runs just before and after it, since this machine's throughput
+    drifts by tens of per cent between runs a minute apart. A peer, measured later, is
+    divided by the mean of all W0 runs of its store."""
     if not base or base.get("status") != "ok":
         return
     for entry in workloads.values():
         if entry.get("status") == "ok" and "rps" in entry and "p50_ms" in entry:
-            entry["rps_ratio_to_w0"] = round(entry["rps"] / base["rps"], 4)
-            entry["p50_ratio_to_w0"] = round(entry["p50_ms"] / base["p50_ms"], 2)
+            w0_rps, w0_p50 = entry.get("w0_beside") or (base["rps"], base["p50_ms"])
+            entry["rps_ratio_to_w0"] = round(entry["rps"] / w0_rps, 4)
+            entry["p50_ratio_to_w0"] = round(entry["p50_ms"] / w0_p50, 2)
+
+
+def _baseline_again(
+    out: dict[str, dict[str, Any]], name: str, w0: tuple[list[str], Callable], measure_w0: Callable
+) -> None:
+    """After workload `name`: W0 once more, and the mean of W0 beside `name` noted on it."""
+    runs = out["W0"].setdefault("runs", [[out["W0"]["rps"], out["W0"]["p50_ms"]]])
+    again = measure_w0()
+    if again.get("status") != "ok":
+        return
+    runs.append([again["rps"], again["p50_ms"]])
+    before, after = runs[-2], runs[-1]
+    if out[name].get("status") == "ok":
+        out[name]["w0_beside"] = [(before[0] + after[0]) / 2, (before[1] + after[1]) / 2]
+    # the W0 row reports the mean over all its runs (each run is in "runs")
+    out["W0"]["rps"] = round(sum(r[0] for r in runs) / len(runs), 1)
+    out["W0"]["p50_ms"] = round(sum(r[1] for r in runs) / len(runs), 2)
 
 
 def request_lists(data: Dataset, seed: int) -> dict[str, Any]:
@@ -149,13 +172,22 @@ def run_target(
     client = Client(server.port)
     out: dict[str, dict[str, Any]] = {}
     try:
-        for name, (paths, check) in _workload_specs(target, client, data, lists).items():
+        specs = _workload_specs(target, client, data, lists)
+        for name, (paths, check) in specs.items():
             if name in target.unsupported:
                 out[name] = {"status": "not supported", "reason": target.unsupported[name]}
                 continue
             print(f"  [{target.name}] {name}", flush=True)
             spy = profile if name == "W1" else None
             out[name] = measure(f"{target.name}-{name}", paths, check, server, rss, load, spy)
+            if name != "W0" and out.get("W0", {}).get("status") == "ok":
+                w0 = specs["W0"]
+                _baseline_again(
+                    out,
+                    name,
+                    w0,
+                    lambda w0=w0: measure(f"{target.name}-W0", *w0, server, rss, load),
+                )
         if "W6" not in out:
             out["W6"] = {
                 "status": "not implemented" if target.health else "not supported",
