@@ -98,7 +98,7 @@ def add_ratios(workloads: dict[str, dict[str, Any]], base: dict[str, Any] | None
 
 
 def _baseline_again(
-    out: dict[str, dict[str, Any]], name: str, w0: tuple[list[str], Callable], measure_w0: Callable
+    out: dict[str, dict[str, Any]], name: str, measure_w0: Callable[[], dict[str, Any]]
 ) -> None:
     """After workload `name`: W0 once more, and the mean of W0 beside `name` noted on it."""
     runs = out["W0"].setdefault("runs", [[out["W0"]["rps"], out["W0"]["p50_ms"]]])
@@ -173,6 +173,7 @@ def run_target(
     out: dict[str, dict[str, Any]] = {}
     try:
         specs = _workload_specs(target, client, data, lists)
+        w0 = specs.get("W0")
         for name, (paths, check) in specs.items():
             if name in target.unsupported:
                 out[name] = {"status": "not supported", "reason": target.unsupported[name]}
@@ -181,12 +182,8 @@ def run_target(
             spy = profile if name == "W1" else None
             out[name] = measure(f"{target.name}-{name}", paths, check, server, rss, load, spy)
             if name != "W0" and out.get("W0", {}).get("status") == "ok":
-                w0 = specs["W0"]
                 _baseline_again(
-                    out,
-                    name,
-                    w0,
-                    lambda w0=w0: measure(f"{target.name}-W0", *w0, server, rss, load),
+                    out, name, lambda: measure(f"{target.name}-W0", *w0, server, rss, load)
                 )
         if "W6" not in out:
             out["W6"] = {

@@ -11,7 +11,7 @@ from ..errors import Forbidden, InvalidParameter
 from ..store.base import Store
 from .audit import note
 from .bodies import parse_model
-from .deps import PrincipalDep, ResolvedDep, StoreDep, call_store
+from .deps import PrincipalDep, ResolvedDep, StoreDep
 from .encoding import dumps
 from .links import JSON
 from .negotiation import reject_unknown
@@ -68,6 +68,6 @@ async def put_access(
         owner=resolved.policy.owner, visibility=body.visibility, entities=dict(body.entities)
     )
     policy.entities.pop(policy.owner or "", None)  # the owner needs no grant
-    await call_store(store, _store_policy, store, resolved.info.id, policy)
+    await store.call(_store_policy, store, resolved.info.id, policy)
     note(request, resolved.info.id, "access", 0)
     return Response(_document(policy), media_type=JSON)

@@ -23,7 +23,7 @@ from ..domain.query import parse_datetime, parse_limit
 from ..errors import Forbidden, Unauthorized
 from ..store.base import Store
 from ..store.catalog import AuditEvent
-from .deps import PrincipalDep, StoreDep, call_store
+from .deps import PrincipalDep, StoreDep
 from .encoding import dumps
 from .links import JSON
 from .negotiation import reject_unknown
@@ -150,9 +150,7 @@ def store_flush(request: Request) -> None:
 @router.get("/audit", summary="Who read or changed your entity's collections")
 async def audit(request: Request, principal: PrincipalDep, store: StoreDep) -> Response:
     reject_unknown(request, frozenset({"collection", "datetime", "limit"}))
-    return Response(
-        dumps(await call_store(store, _read, store, principal, request)), media_type=JSON
-    )
+    return Response(dumps(await store.call(_read, store, principal, request)), media_type=JSON)
 
 
 def _usage(store: Store, principal: Principal, request: Request) -> dict[str, Any]:
@@ -171,6 +169,4 @@ def _usage(store: Store, principal: Principal, request: Request) -> dict[str, An
 @router.get("/audit/usage", summary="Data exchanges per collection, entity and day")
 async def usage(request: Request, principal: PrincipalDep, store: StoreDep) -> Response:
     reject_unknown(request, frozenset({"collection", "datetime"}))
-    return Response(
-        dumps(await call_store(store, _usage, store, principal, request)), media_type=JSON
-    )
+    return Response(dumps(await store.call(_usage, store, principal, request)), media_type=JSON)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
@@ -23,8 +22,6 @@ from ..settings import Settings
 from ..store.base import Store
 from .oidc import OidcVerifier
 
-T = TypeVar("T")
-
 
 # `async` because they do no I/O: FastAPI would otherwise send each to the thread pool.
 async def get_settings(request: Request) -> Settings:
@@ -37,11 +34,6 @@ async def get_store(request: Request) -> Store:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[Store, Depends(get_store)]
-
-
-async def call_store(store: Store, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
-    """A blocking store call, made where it costs least (`Store.call`)."""
-    return await store.call(fn, *args, **kwargs)
 
 
 def _authenticate(store: Store, authorization: str | None, oidc: OidcVerifier | None) -> Principal:
@@ -79,7 +71,7 @@ async def get_principal(request: Request) -> Principal:
         # a token may need the provider's keys fetched over the network: never on the loop
         principal = await run_in_threadpool(_authenticate, store, authorization, oidc)
     else:
-        principal = await call_store(store, _authenticate, store, authorization, oidc)
+        principal = await store.call(_authenticate, store, authorization, oidc)
     request.state.principal = principal  # for the audit record
     return principal
 
@@ -147,4 +139,4 @@ async def visible_collections(
     store: Store, principal: Principal
 ) -> list[tuple[CollectionInfo, AccessPolicy]]:
     """The collections this caller may see: the same rule as for one collection."""
-    return await call_store(store, _visible, store, principal)
+    return await store.call(_visible, store, principal)

@@ -10,7 +10,7 @@ from ..domain.access import Principal, Role, new_key
 from ..errors import Forbidden, NotFound
 from ..store.base import Store
 from .bodies import parse_model
-from .deps import PrincipalDep, StoreDep, call_store
+from .deps import PrincipalDep, StoreDep
 from .encoding import dumps
 from .links import JSON
 from .negotiation import reject_unknown
@@ -31,7 +31,7 @@ def _require_admin(principal: Principal, entity_id: str) -> None:
 @router.get("/entities", summary="The entities that share data here")
 async def list_entities(request: Request, store: StoreDep) -> Response:
     reject_unknown(request, frozenset())
-    entities = await call_store(store, store.catalog.list_entities)
+    entities = await store.call(store.catalog.list_entities)
     return Response(dumps({"entities": [e.model_dump() for e in entities]}), media_type=JSON)
 
 
@@ -52,7 +52,7 @@ async def issue_key(
     reject_unknown(request, frozenset())
     _require_admin(principal, entityId)
     body = parse_model(KeyRequest, await request.body())
-    issued = await call_store(store, _issue, store, entityId, body.role)
+    issued = await store.call(_issue, store, entityId, body.role)
     return Response(dumps(issued), status_code=201, media_type=JSON)
 
 
@@ -62,7 +62,7 @@ async def list_keys(
 ) -> Response:
     reject_unknown(request, frozenset())
     _require_admin(principal, entityId)
-    keys = await call_store(store, store.catalog.list_keys, entityId)
+    keys = await store.call(store.catalog.list_keys, entityId)
     body = [
         {"id": k.id, "role": k.role.value, "created": k.created, "revoked": k.revoked} for k in keys
     ]
@@ -79,8 +79,8 @@ async def revoke_key(
 ) -> Response:
     reject_unknown(request, frozenset())
     _require_admin(principal, entityId)
-    key = await call_store(store, store.catalog.find_key, keyId)
+    key = await store.call(store.catalog.find_key, keyId)
     if key is None or key.entity != entityId:
         raise NotFound(f"key {keyId!r} does not exist")
-    await call_store(store, store.catalog.revoke_key, keyId)
+    await store.call(store.catalog.revoke_key, keyId)
     return Response(status_code=204)

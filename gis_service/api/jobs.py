@@ -24,7 +24,7 @@ from ..errors import NotFound, ServiceError
 from ..ingest import IngestReport
 from ..store.base import Store
 from ..store.catalog import Job
-from .deps import PrincipalDep, SettingsDep, StoreDep, call_store
+from .deps import PrincipalDep, SettingsDep, StoreDep
 from .encoding import dumps
 from .links import JSON, base_url, link
 from .negotiation import reject_unknown
@@ -124,7 +124,7 @@ async def get_job(
     request: Request, jobId: str, principal: PrincipalDep, store: StoreDep, settings: SettingsDep
 ) -> Response:
     reject_unknown(request, frozenset())
-    job = await call_store(store, store.catalog.get_job, jobId)
+    job = await store.call(store.catalog.get_job, jobId)
     if job is None or principal.entity != job.entity:
         raise NotFound(f"job {jobId!r} does not exist")
     return Response(dumps(job_document(base_url(request, settings), job)), media_type=JSON)

@@ -40,7 +40,7 @@ from ..store.base import Actor, Store
 from .audit import note
 from .bodies import parse_model
 from .collections import collection_document
-from .deps import PrincipalDep, Resolved, ResolvedDep, SettingsDep, StoreDep, call_store
+from .deps import PrincipalDep, Resolved, ResolvedDep, SettingsDep, StoreDep
 from .encoding import dumps
 from .jobs import Progress, job_document, start_job
 from .links import JSON, base_url
@@ -234,7 +234,7 @@ async def create_collection(
     fields, upload = await read_form(request, settings)
     form = parse_model(UploadForm, fields)
     policy = AccessPolicy(owner=principal.entity, visibility=form.visibility)
-    await call_store(store, _absent, store, form.id)
+    await store.call(_absent, store, form.id)
     options = _options(form)
     options.actor = Actor("create", principal.entity, principal.key_id)
     outcome = await _ingest(
@@ -250,7 +250,7 @@ async def create_collection(
     if isinstance(outcome, Response):
         return outcome
     note(request, form.id, "create", outcome.features_stored)
-    info = await call_store(store, store.get_collection, form.id)
+    info = await store.call(store.get_collection, form.id)
     base = base_url(request, settings)
     body = {
         "collection": collection_document(base, info, policy, html=False),
@@ -298,7 +298,7 @@ async def _new_data(
     if isinstance(outcome, Response):
         return outcome
     note(request, resolved.info.id, operation, outcome.features_stored)
-    info = await call_store(store, store.get_collection, resolved.info.id)
+    info = await store.call(store.get_collection, resolved.info.id)
     body = {
         "collection": collection_document(
             base_url(request, settings), info, resolved.policy, html=False

@@ -14,7 +14,7 @@ from ..errors import InvalidParameter
 from ..store.base import Actor
 from .audit import note
 from .collections import collection_document
-from .deps import PrincipalDep, ResolvedDep, SettingsDep, StoreDep, call_store
+from .deps import PrincipalDep, ResolvedDep, SettingsDep, StoreDep
 from .editing import require_writer
 from .encoding import dumps, feature_dict, geometry_fragments
 from .links import GEOJSON, JSON, base_url, link
@@ -29,7 +29,7 @@ async def versions(
 ) -> Response:
     reject_unknown(request, frozenset())
     base = f"{base_url(request, settings)}/collections/{resolved.info.id}"
-    records = await call_store(store, store.catalog.versions, resolved.info.id)
+    records = await store.call(store.catalog.versions, resolved.info.id)
     out = []
     for record in records:
         doc = {k: v for k, v in asdict(record).items() if k not in ("location", "info")}

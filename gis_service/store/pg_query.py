@@ -9,8 +9,8 @@ from ..domain.query import BBox
 from ..domain.values import output_value
 from .base import Feature
 from .pg_filters import PgFilterDialect
-from .rows import Plan, SqlRows
-from .sql import Where, quote
+from .rows import SqlRows
+from .sql import quote
 
 
 def column_name(index: int) -> str:
@@ -81,38 +81,16 @@ class PgRows(SqlRows):
     #: The selection has a box: its candidates come from the spatial index in no useful order.
     spatial = False
 
-    def select(
-        self,
-        where: Where,
-        *,
-        after: int | None,
-        before: int | None,
-        descending: bool,
-        limit: int,
-        offset: int,
-    ) -> Plan[list[Feature]]:
+    def page_sql(self, where_sql: str, order: str) -> str:
         """With a box, the candidates are ordered by id alone and only the page's rows are
         read whole: sorting ~2,000 full rows to keep 101 was a third of the database's
         work for a ~1 km box (bench W1)."""
         if not self.spatial:
-            return (
-                yield from super().select(
-                    where,
-                    after=after,
-                    before=before,
-                    descending=descending,
-                    limit=limit,
-                    offset=offset,
-                )
-            )
-        sql, params = self._where(where, after, before)
-        order = f"{self.fid} {'DESC' if descending else 'ASC'}"
-        rows = yield (
+            return super().page_sql(where_sql, order)
+        return (
             f"{self.select_sql} WHERE {self.fid} = ANY(ARRAY(SELECT {self.fid} FROM {self.table}"
-            f" WHERE {sql} ORDER BY {order} LIMIT %s OFFSET %s)) ORDER BY {order}",
-            [*params, limit, offset],
+            f" WHERE {where_sql} ORDER BY {order} LIMIT %s OFFSET %s)) ORDER BY {order}"
         )
-        return [self.feature(r) for r in rows]
 
     def feature(self, row: tuple[Any, ...]) -> Feature:
         props = dict(zip(self.names, row[2:], strict=True))

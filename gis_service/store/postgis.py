@@ -208,9 +208,8 @@ class PostgisStore(Store):
         raise AssertionError("unreachable")
 
     def _known_table(self, known: CollectionInfo | None, version: int | None) -> str | None:
-        """When the info this request resolved names its table, the work starts there at
-        once and the catalog is asked in the same round trip (a pipeline) whether that
-        table is still current; only when another commit won does it start again."""
+        """The table the info this request resolved names (the work starts there at once),
+        or None for an info parsed elsewhere or a version."""
         return self.generations.table_of(known) if known and version is None else None
 
     def _is_current(self, row: tuple[Any, ...] | None, table: str) -> bool:
@@ -223,6 +222,9 @@ class PostgisStore(Store):
         version: int | None = None,
         known: CollectionInfo | None = None,
     ) -> T:
+        """`work` on the newest generation: started on the known table while the catalog
+        is asked in the same round trip (a pipeline) whether it is still current; only
+        when another commit won does it start again from the catalog."""
         table = self._known_table(known, version)
         with self.pool.connection() as conn:
             if table is not None and known is not None:

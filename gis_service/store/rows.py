@@ -95,13 +95,15 @@ class SqlRows(ABC):
         offset: int,
     ) -> Plan[list[Feature]]:
         sql, params = self._where(where, after, before)
-        order = "DESC" if descending else "ASC"
-        rows = yield (
-            f"{self.select_sql} WHERE {sql} ORDER BY {self.fid} {order}"
-            f" LIMIT {self.ph} OFFSET {self.ph}",
-            [*params, limit, offset],
-        )
+        order = f"{self.fid} {'DESC' if descending else 'ASC'}"
+        rows = yield self.page_sql(sql, order), [*params, limit, offset]
         return [self.feature(r) for r in rows]
+
+    def page_sql(self, where_sql: str, order: str) -> str:
+        """Rows matching `where_sql` in `order`, then LIMIT and OFFSET placeholders."""
+        return (
+            f"{self.select_sql} WHERE {where_sql} ORDER BY {order} LIMIT {self.ph} OFFSET {self.ph}"
+        )
 
     def select_sorted(
         self,
