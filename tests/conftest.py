@@ -29,7 +29,7 @@ from .pgcluster import Cluster, postgis_available
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
-CQL2_DATA = ROOT.parent / "shared" / "ogc-cql2-testdata"
+CQL2_DATA = ROOT / "tests" / "data" / "ogc-cql2"  # provenance: tests/data/README.md
 STORES = ["geopackage", "postgis"]
 
 
