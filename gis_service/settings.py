@@ -30,6 +30,12 @@ class Settings(BaseSettings):
         None, description="Public URL prefix for links; by default taken from the request."
     )
     upload_max_bytes: int = Field(512 * 1024**2, ge=1, description="Largest upload accepted.")
+    feature_body_max_bytes: int = Field(
+        16 * 1024**2, ge=1, description="Largest feature body (POST, PUT, PATCH of items)."
+    )
+    sharing_body_max_bytes: int = Field(
+        64 * 1024, ge=1, description="Largest body of the sharing endpoints (access, keys)."
+    )
     upload_sync_max_bytes: int = Field(
         32 * 1024**2, ge=0, description="Larger uploads are imported as background jobs (202)."
     )

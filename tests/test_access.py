@@ -96,12 +96,15 @@ def test_matrix_collection_endpoints(world, caller, cid, endpoint):
         assert res.status_code == expected, res.text
     else:
         assert res.status_code == 404, res.text
-        assert res.headers["content-type"] == "application/problem+json"
+        html = "f=html" in endpoint  # a browser's error is a page (api/problems.py)
+        kind = "text/html; charset=utf-8" if html else "application/problem+json"
+        assert res.headers["content-type"] == kind
         # hidden looks exactly like absent
         absent = client.get(endpoint.format(cid="no-such-thing"), headers=headers[caller])
-        assert res.json()["detail"].replace(cid, "X") == absent.json()["detail"].replace(
-            "no-such-thing", "X"
-        )
+        seen, unseen = (res.text, absent.text) if html else (res.json(), absent.json())
+        if not html:
+            seen, unseen = seen["detail"], unseen["detail"]
+        assert seen.replace(cid, "X") == unseen.replace("no-such-thing", "X")
 
 
 @pytest.mark.parametrize("caller", CALLERS)
@@ -203,11 +206,13 @@ def test_keys_issued_and_revoked_through_the_api(world):
     assert client.get("/collections/c-private", headers=mine).status_code == 401
 
 
-@pytest.mark.parametrize("caller", ["owner-editor", "partner", "anonymous"])
-def test_only_an_entitys_admins_manage_its_keys(world, caller):
+@pytest.mark.parametrize(
+    "caller, status", [("owner-editor", 403), ("partner", 403), ("anonymous", 401)]
+)
+def test_only_an_entitys_admins_manage_its_keys(world, caller, status):
     client, headers, _store = world
     res = client.post(f"/entities/{OWNER}/keys", json={"role": "admin"}, headers=headers[caller])
-    assert res.status_code == 403
+    assert res.status_code == status
 
 
 def test_keys_are_stored_only_as_hashes(world):

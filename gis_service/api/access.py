@@ -13,6 +13,7 @@ from .audit import note
 from .bodies import parse_model
 from .deps import PrincipalDep, ResolvedDep, StoreDep
 from .encoding import dumps
+from .limits import sharing_body
 from .links import JSON
 from .negotiation import reject_unknown
 
@@ -63,7 +64,7 @@ async def put_access(
     reject_unknown(request, frozenset())
     if not can_administer(principal, resolved.policy):
         raise Forbidden(f"only admins of {resolved.policy.owner or 'the owner'} may change this")
-    body = parse_model(AccessBody, await request.body())
+    body = parse_model(AccessBody, await sharing_body(request))
     policy = AccessPolicy(
         owner=resolved.policy.owner, visibility=body.visibility, entities=dict(body.entities)
     )

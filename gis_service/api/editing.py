@@ -38,6 +38,7 @@ from ..store.edits import EditBatch, apply_edits
 from .audit import note
 from .deps import PrincipalDep, Resolved, ResolvedDep, SettingsDep, StoreDep
 from .encoding import etag_matches, feature_dict, feature_etag, geometry_fragments
+from .limits import feature_body
 from .links import base_url
 
 router = APIRouter(tags=["Features"])
@@ -179,7 +180,7 @@ async def create_item(
     require_writer(principal, resolved)
     info = resolved.info
     crs = body_crs(request)
-    geometry, props = _feature_in(info, await request.body(), crs)
+    geometry, props = _feature_in(info, await feature_body(request), crs)
     edits = EditBatch(geometries=[geometry], properties=[props], fids=[None])
     actor = Actor("insert", principal.entity, principal.key_id)
     (fid,) = await run_in_threadpool(apply_edits, store, info, lambda: edits, actor)
@@ -205,7 +206,7 @@ async def _change(
     expected = request.headers.get("if-match")
     if not expected:
         raise PreconditionRequired("send If-Match with the feature's ETag (from a GET)")
-    raw = await request.body()
+    raw = await feature_body(request)
     crs = body_crs(request)
 
     def edits() -> EditBatch:

@@ -7,11 +7,12 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict
 
 from ..domain.access import Principal, Role, new_key
-from ..errors import Forbidden, NotFound
+from ..errors import Forbidden, NotFound, Unauthorized
 from ..store.base import Store
 from .bodies import parse_model
 from .deps import PrincipalDep, StoreDep
 from .encoding import dumps
+from .limits import sharing_body
 from .links import JSON
 from .negotiation import reject_unknown
 
@@ -24,6 +25,9 @@ class KeyRequest(BaseModel):
 
 
 def _require_admin(principal: Principal, entity_id: str) -> None:
+    """No credentials at all is a 401 (say who you are); the wrong ones a 403."""
+    if principal.entity is None:
+        raise Unauthorized("managing keys needs an admin's API key (Authorization: Bearer ...)")
     if principal.entity != entity_id or principal.role is not Role.ADMIN:
         raise Forbidden(f"only admins of {entity_id!r} manage its keys")
 
@@ -51,7 +55,7 @@ async def issue_key(
 ) -> Response:
     reject_unknown(request, frozenset())
     _require_admin(principal, entityId)
-    body = parse_model(KeyRequest, await request.body())
+    body = parse_model(KeyRequest, await sharing_body(request))
     issued = await store.call(_issue, store, entityId, body.role)
     return Response(dumps(issued), status_code=201, media_type=JSON)
 

@@ -21,6 +21,8 @@ ERRORS = {
     "404": _problem("Not found, or not visible to this caller."),
 }
 
+TOO_LARGE = _problem("The body is larger than this endpoint accepts.")
+
 ACCESS_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["visibility"],
@@ -43,6 +45,8 @@ def _op(op_id: str, summary: str, ok: str, params: list[str], **extra: Any) -> d
     responses = {ok: {"description": summary, "content": {"application/json": {}}}, **ERRORS}
     if ok == "204":
         responses[ok] = {"description": summary}
+    if "requestBody" in extra:
+        responses["413"] = TOO_LARGE
     return {
         "operationId": op_id,
         "summary": summary,
@@ -319,6 +323,7 @@ def editing_operations() -> tuple[dict[str, Any], dict[str, Any]]:
                     "application/json": {"schema": body},
                 },
             }
+            operation["responses"]["413"] = TOO_LARGE
         return operation
 
     create = op(
