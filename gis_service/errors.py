@@ -79,8 +79,22 @@ class PayloadTooLarge(ServiceError):
 
 
 class VersionNotFound(NotFound):
-    def __init__(self, collection_id: str, version: int) -> None:
+    def __init__(self, collection_id: str, version: int | str) -> None:
         super().__init__(f"collection {collection_id!r} has no version {version}")
+
+
+class VersionGone(ServiceError):
+    """A version that existed was pruned (retention): its record is kept, its data is not."""
+
+    title = "Version pruned"
+
+    def __init__(self, collection_id: str, version: int, *, first: str | None = None) -> None:
+        detail = f"version {version} of collection {collection_id!r} was pruned"
+        extra: dict[str, Any] = {"version": version}
+        if first is not None:  # a cursor pinned to it: its pages are gone
+            detail += "; the pages you were following belong to it: start again from the first"
+            extra["first"] = first
+        super().__init__(detail, **extra)
 
 
 class NotAcceptable(ServiceError):
@@ -125,6 +139,7 @@ STATUS_CODES: dict[type[ServiceError], int] = {
     CollectionNotFound: 404,
     FeatureNotFound: 404,
     NotAcceptable: 406,
+    VersionGone: 410,
     Unauthorized: 401,
     Forbidden: 403,
     Conflict: 409,

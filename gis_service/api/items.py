@@ -21,7 +21,7 @@ from ..domain.query import (
     parse_sortby,
     parse_version,
 )
-from ..errors import FeatureNotFound, InvalidParameter
+from ..errors import FeatureNotFound, InvalidParameter, VersionGone
 from ..settings import Settings
 from ..store.base import Feature, FeaturePage
 from .audit import note
@@ -67,13 +67,33 @@ def parse_query(request: Request, info: CollectionInfo, settings: Settings) -> F
     )
     if query.cursor is not None and query.offset:
         raise InvalidParameter("offset", "cannot be combined with cursor")
+    _pin(query, info)
     return query
+
+
+def _pin(query: FeatureQuery, info: CollectionInfo) -> None:
+    """The generation this read (and every page after it) stays on: the one its cursor
+    names, else the one asked for, else the current one as this request resolved it.
+
+    Every write publishes a new generation; pages of several would skip or repeat
+    features. The stores read a pinned version that is still current as they read the
+    current one (no extra round trip).
+    """
+    pinned = query.cursor.version if query.cursor is not None else None
+    if pinned is not None:
+        if query.version is not None and query.version != pinned:
+            raise InvalidParameter(
+                "cursor", f"belongs to version {pinned}, not to version {query.version}"
+            )
+        query.version = pinned
+    elif query.version is None and info.version:
+        query.version = info.version
 
 
 def _cursor(feature: Feature, query: FeatureQuery, *, after: bool) -> Cursor:
     """A position in the page order: the id, plus the sort values when sorted."""
     keys = tuple(feature.properties.get(k.name) for k in query.sortby)
-    return Cursor(after=after, fid=feature.fid, keys=keys)
+    return Cursor(after=after, fid=feature.fid, keys=keys, version=query.version)
 
 
 def _page_links(
@@ -87,6 +107,8 @@ def _page_links(
     feats = page.features
     if query.offset and not query.cursor:
         # A client paging by offset keeps offsets; everyone else gets keyset cursors.
+        if query.version is not None:
+            kept["version"] = str(query.version)  # the generation these offsets count in
         if page.has_next:
             links.append(
                 link(
@@ -117,7 +139,7 @@ def _page_links(
             token = _cursor(feats[0], query, after=False).encode()
         else:
             held = query.cursor or Cursor(after=False, fid=0)
-            token = Cursor(after=False, fid=held.fid, keys=held.keys).encode()
+            token = Cursor(False, held.fid, held.keys, query.version).encode()
         links.append(
             link(with_params(url, {**kept, "cursor": token}), "prev", nav_type, "previous page")
         )
@@ -140,10 +162,16 @@ async def items(request: Request, read: CollectionReadDep) -> Response:
     crs = output_crs(request.query_params.get("crs"))
     if fmt in DOWNLOAD_FORMATS:
         return await download(request, info, store, query, shaping, fmt.value, crs)
-    page = await store.query_features_async(collection=info, query=query)
-    note(request, info.id, "items", len(page.features))
     url = f"{base_url(request, settings)}/collections/{info.id}/items"
     params = {k: v for k, v in request.query_params.items() if k != "f"}
+    try:
+        page = await store.query_features_async(collection=info, query=query)
+    except VersionGone as gone:
+        if query.cursor is None and not query.offset:
+            raise
+        first = {k: v for k, v in params.items() if k not in ("cursor", "offset", "version")}
+        raise VersionGone(info.id, gone.extra["version"], first=with_params(url, first)) from None
+    note(request, info.id, "items", len(page.features))
     html = fmt is Format.HTML
     links = _page_links(url, params, page, query, html)  # cursors need the whole features
     links += download_links(url, params)

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from ..domain.query import parse_version
-from ..errors import InvalidParameter
+from ..domain.query import parse_version, version_number
+from ..errors import InvalidParameter, VersionNotFound
 from ..store.base import Actor
 from .audit import note
 from .collections import collection_document
@@ -63,9 +63,9 @@ async def restore(
     version: str,
 ) -> Response:
     require_writer(principal, resolved)
-    number = parse_version(version)
-    if number is None:
-        raise InvalidParameter("version", "a version number is required")
+    number = version_number(version)
+    if number is None:  # the path names no version that could exist
+        raise VersionNotFound(resolved.info.id, repr(version[:40]))
     actor = Actor(f"restore version {number}", principal.entity, principal.key_id)
     info = await run_in_threadpool(
         store.restore_version, collection_id=resolved.info.id, version=number, actor=actor
@@ -83,7 +83,7 @@ async def restore(
 )
 async def changes(request: Request, resolved: ResolvedDep, store: StoreDep) -> Response:
     reject_unknown(request, frozenset({"since"}))
-    since = parse_version(request.query_params.get("since"))
+    since = parse_version(request.query_params.get("since"), "since")
     if since is None:
         raise InvalidParameter("since", "required: the version your copy holds")
     found = await run_in_threadpool(store.changes, collection_id=resolved.info.id, since=since)

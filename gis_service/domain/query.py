@@ -41,6 +41,8 @@ class TimeInterval:
 
 
 CursorValue = str | int | float | bool | None
+#: The largest version number: the catalog's column is a PostgreSQL `integer`.
+MAX_VERSION = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -49,16 +51,21 @@ class Cursor:
 
     For a sorted query `keys` holds the feature's sort values, so a page is found by an
     index seek however deep it is, and ties on the sort keys are broken by the id.
+    `version` pins the generation the first page read: every write publishes a new one,
+    and a client following links must not get pages of several.
     """
 
     after: bool
     fid: int
     keys: tuple[CursorValue, ...] = ()
+    version: int | None = None
 
     def encode(self) -> str:
         data: dict[str, Any] = {"d": "a" if self.after else "b", "id": self.fid}
         if self.keys:
             data["k"] = list(self.keys)
+        if self.version is not None:
+            data["v"] = self.version
         raw = orjson.dumps(data)
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -68,7 +75,10 @@ class Cursor:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
             data = orjson.loads(raw)
             direction, fid, keys = data["d"], data["id"], data.get("k", [])
+            version = data.get("v")
             if direction not in ("a", "b") or not isinstance(fid, int):
+                raise ValueError(token)
+            if version is not None and not (type(version) is int and 1 <= version <= MAX_VERSION):
                 raise ValueError(token)
             if not isinstance(keys, list):
                 raise ValueError(token)
@@ -78,7 +88,7 @@ class Cursor:
                 raise ValueError(token)  # SQL engines hold 64-bit integers only
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise InvalidParameter("cursor", "not a cursor issued by this service") from exc
-        return cls(after=direction == "a", fid=fid, keys=tuple(keys))
+        return cls(after=direction == "a", fid=fid, keys=tuple(keys), version=version)
 
 
 @dataclass(frozen=True)
@@ -262,9 +272,25 @@ def parse_sortby(collection: CollectionInfo, text: str | None) -> list[SortKey]:
     return keys
 
 
-def parse_version(text: str | None) -> int | None:
+_ASCII_DIGITS = re.compile(r"[0-9]{1,40}")
+
+
+def version_number(text: str) -> int | None:
+    """The version `text` names: ASCII digits only (`str.isdigit` takes '²' and '١') and
+    within what both stores hold; None for anything else."""
+    if not _ASCII_DIGITS.fullmatch(text):
+        return None
+    value = int(text)
+    return value if 1 <= value <= MAX_VERSION else None
+
+
+def parse_version(text: str | None, parameter: str = "version") -> int | None:
+    """A version parameter (`version`, `since`); absent is None, anything else a 400."""
     if text is None:
         return None
-    if not text.isdigit() or int(text) < 1:
-        raise InvalidParameter("version", f"{text!r} is not a version number (1, 2, ...)")
-    return int(text)
+    value = version_number(text)
+    if value is None:
+        raise InvalidParameter(
+            parameter, f"{text[:40]!r} is not a version number (1 to {MAX_VERSION})"
+        )
+    return value

@@ -15,7 +15,7 @@ from anyio import to_thread
 from ..domain.access import AccessPolicy
 from ..domain.collection import CollectionInfo, PropertyDef, valid_collection_id
 from ..domain.query import FeatureQuery
-from ..errors import IngestError, InvalidParameter, VersionNotFound
+from ..errors import IngestError, InvalidParameter, VersionGone, VersionNotFound
 from .catalog import Catalog
 
 if TYPE_CHECKING:  # streaming imports sorting, which imports this module
@@ -245,6 +245,8 @@ class Store(ABC):
         record = self.catalog.get_version(collection_id, version)
         if record is None:
             raise VersionNotFound(collection_id, version)
+        if record.pruned is not None:
+            raise VersionGone(collection_id, version)
         return CollectionInfo.model_validate_json(record.info)
 
     def restore_version(self, *, collection_id: str, version: int, actor: Actor) -> CollectionInfo:

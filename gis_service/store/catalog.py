@@ -14,6 +14,9 @@ from typing import Any
 
 from ..domain.access import AccessPolicy, Entity, Role
 from ..errors import Conflict
+from .catalog_versions import VERSIONS_DDL, VersionRecord, VersionsCatalog
+
+__all__ = ["Catalog", "VersionRecord"]  # VersionRecord: where writers have imported it
 
 DDL = [
     "CREATE TABLE IF NOT EXISTS {p}entities (id TEXT PRIMARY KEY, name_en TEXT NOT NULL,"
@@ -26,27 +29,12 @@ DDL = [
     " key_id TEXT, entity TEXT, collection TEXT NOT NULL, operation TEXT NOT NULL,"
     " features INTEGER NOT NULL, status INTEGER NOT NULL)",
     "CREATE INDEX IF NOT EXISTS audit_by_collection ON {p}audit (collection, time)",
-    "CREATE TABLE IF NOT EXISTS {p}versions (collection TEXT NOT NULL, version INTEGER NOT NULL,"
-    " created TEXT NOT NULL, entity TEXT, key_id TEXT, operation TEXT NOT NULL,"
-    " features INTEGER NOT NULL, location TEXT NOT NULL, info TEXT NOT NULL, report TEXT,"
-    " PRIMARY KEY (collection, version))",
+    *VERSIONS_DDL,
     "CREATE TABLE IF NOT EXISTS {p}jobs (id TEXT PRIMARY KEY, entity TEXT NOT NULL,"
     " collection TEXT NOT NULL, operation TEXT NOT NULL, state TEXT NOT NULL,"
     " done INTEGER NOT NULL, total INTEGER, report TEXT, error TEXT, created TEXT NOT NULL,"
     " updated TEXT NOT NULL)",
 ]
-VERSION_COLUMNS = (
-    "collection",
-    "version",
-    "created",
-    "entity",
-    "key_id",
-    "operation",
-    "features",
-    "location",
-    "info",
-    "report",
-)
 JOB_COLUMNS = (
     "id",
     "entity",
@@ -98,22 +86,6 @@ class AuditEvent:
 
 
 @dataclass(frozen=True)
-class VersionRecord:
-    """One published generation of a collection: who made it, how, and where it lies."""
-
-    collection: str
-    version: int
-    created: str
-    entity: str | None
-    key_id: str | None
-    operation: str
-    features: int
-    location: str  # a file name (GeoPackage store) or a table name (PostGIS)
-    info: str  # the version's CollectionInfo, as JSON
-    report: str | None = None  # the ingest report, as JSON, when data was imported
-
-
-@dataclass(frozen=True)
 class Job:
     """A background import: its state, progress (features done) and final report."""
 
@@ -134,7 +106,7 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class Catalog:
+class Catalog(VersionsCatalog):
     """Entities, keys and access policies; every method is one short statement."""
 
     def __init__(
@@ -286,39 +258,6 @@ class Catalog:
             where += " AND time < ?"
             params.append(until)
         return where, tuple(params)
-
-    # -- versions --------------------------------------------------------------------------
-    def add_version(self, record: VersionRecord) -> None:
-        marks = ", ".join("?" * len(VERSION_COLUMNS))
-        self._do(
-            f"INSERT INTO {{p}}versions VALUES ({marks})",
-            tuple(getattr(record, c) for c in VERSION_COLUMNS),
-        )
-
-    def latest_version(self, collection_id: str) -> int:
-        rows = self._all(
-            "SELECT max(version) FROM {p}versions WHERE collection = ?", (collection_id,)
-        )
-        return int(rows[0][0] or 0)
-
-    def versions(self, collection_id: str) -> list[VersionRecord]:
-        rows = self._all(
-            f"SELECT {', '.join(VERSION_COLUMNS)} FROM {{p}}versions"
-            " WHERE collection = ? ORDER BY version",
-            (collection_id,),
-        )
-        return [VersionRecord(*r) for r in rows]
-
-    def get_version(self, collection_id: str, version: int) -> VersionRecord | None:
-        rows = self._all(
-            f"SELECT {', '.join(VERSION_COLUMNS)} FROM {{p}}versions"
-            " WHERE collection = ? AND version = ?",
-            (collection_id, version),
-        )
-        return VersionRecord(*rows[0]) if rows else None
-
-    def forget_versions(self, collection_id: str) -> None:
-        self._do("DELETE FROM {p}versions WHERE collection = ?", (collection_id,))
 
     # -- jobs ------------------------------------------------------------------------------
     def add_job(self, job: Job) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..domain.collection import CollectionInfo, PropertyDef, valid_collection_id
 from ..domain.query import FeatureQuery
-from ..errors import CollectionNotFound, VersionNotFound
+from ..errors import CollectionNotFound, VersionGone, VersionNotFound
 from . import gpkg_format, streaming
 from .base import (
     Changes,
@@ -88,14 +88,16 @@ class GeoPackageStore(Store):
             raise CollectionNotFound(collection_id)
         path = self.path(collection_id)
         if version is not None:
-            if self.catalog.get_version(collection_id, version) is None:
-                raise VersionNotFound(collection_id, version)
+            self._check_version(collection_id, version)
             path = self.version_path(collection_id, version)
-            collection_id = f"{collection_id}@{version}"  # its own cache entries
         try:
             st = path.stat()
         except FileNotFoundError:
+            if version is not None:
+                self._check_version(collection_id, version)  # pruned meanwhile: 410
             raise CollectionNotFound(collection_id) from None
+        if version is not None:
+            collection_id = f"{collection_id}@{version}"  # its own cache entries
         key = (st.st_ino, st.st_mtime_ns)
         conns: dict[str, tuple[tuple[int, int], sqlite3.Connection]] = (
             getattr(self._local, "conns", None) or {}
@@ -114,6 +116,25 @@ class GeoPackageStore(Store):
             self._opened[collection_id] = opened
         return conn, opened
 
+    def _check_version(self, collection_id: str, version: int) -> None:
+        record = self.catalog.get_version(collection_id, version)
+        if record is None:
+            raise VersionNotFound(collection_id, version)
+        if record.pruned is not None:
+            raise VersionGone(collection_id, version)
+
+    def _generation(
+        self, collection: CollectionInfo, version: int | None
+    ) -> tuple[sqlite3.Connection, Opened, Path]:
+        """The current file when it still holds `version` (or none is asked for: the hot
+        path, no catalog lookup), else that version's file."""
+        if version is None or version == collection.version:
+            conn, opened = self._connect(collection.id)
+            if version is None or opened.info.version == version:
+                return conn, opened, self.path(collection.id)
+        conn, opened = self._connect(collection.id, version)
+        return conn, opened, self.version_path(collection.id, version)
+
     def list_collections(self) -> list[CollectionInfo]:
         infos = []
         for path in sorted(self.folder.glob("*.gpkg")):
@@ -129,7 +150,7 @@ class GeoPackageStore(Store):
         return self._connect(collection_id)[1].info
 
     def query_features(self, *, collection: CollectionInfo, query: FeatureQuery) -> FeaturePage:
-        conn, opened = self._connect(collection.id, query.version)
+        conn, opened, _path = self._generation(collection, query.version)
         check_filters(opened.info, query)
         rows = GpkgRows(opened.info, opened.layout, query)
         rows.generation = (collection.id, query.version, opened.key)  # a file never changes
@@ -142,7 +163,7 @@ class GeoPackageStore(Store):
     def get_feature(
         self, *, collection: CollectionInfo, fid: int, version: int | None = None
     ) -> Feature:
-        conn, opened = self._connect(collection.id, version)
+        conn, opened, _path = self._generation(collection, version)
         return run(conn, GpkgRows(opened.info, opened.layout).by_id(fid, collection.id))
 
     def open_stream(
@@ -150,10 +171,7 @@ class GeoPackageStore(Store):
     ) -> FeatureStream:
         # Its own connection: the thread-local ones belong to request threads, and a
         # download is read from whichever pool thread asks for the next batch.
-        self._connect(collection.id, query.version)  # 404s, and the version's existence
-        path = self.path(collection.id)
-        if query.version is not None:
-            path = self.version_path(collection.id, query.version)
+        path = self._generation(collection, query.version)[2]  # 404 and 410 first
         from . import gpkg_columns  # GDAL and Arrow: loaded by the first download only
 
         before = gpkg_columns.file_id(path)  # the whole layer is read by columns (GDAL)

@@ -17,7 +17,7 @@ from psycopg_pool import ConnectionPool
 from ..domain.access import AccessPolicy
 from ..domain.collection import CollectionInfo, PropertyDef
 from ..domain.query import FeatureQuery
-from ..errors import CollectionNotFound, StoreError, VersionNotFound
+from ..errors import CollectionNotFound, StoreError, VersionGone, VersionNotFound
 from . import pg_stream
 from .base import (
     Changes,
@@ -136,13 +136,17 @@ class PostgisStore(Store):
         """(table, info) of the collection's current generation, or of one of its versions."""
         if version is not None:
             found = yield (
-                f"SELECT location, info FROM {quote(self.schema)}.versions"
-                " WHERE collection = %s AND version = %s",
+                f"SELECT v.location, v.info, l.pruned FROM {quote(self.schema)}.versions v"
+                f" LEFT JOIN {quote(self.schema)}.version_leases l"
+                " ON l.collection = v.collection AND l.version = v.version"
+                " WHERE v.collection = %s AND v.version = %s",
                 [collection_id, version],
             )
             if not found:
                 yield from self._lookup_plan(collection_id)  # 404 for the collection first
                 raise VersionNotFound(collection_id, version)
+            if found[0][2] is not None:
+                raise VersionGone(collection_id, version)
             info = CollectionInfo.model_validate_json(found[0][1])
             return f"{quote(self.schema)}.{quote(found[0][0])}", info
         rows = yield (
@@ -209,8 +213,10 @@ class PostgisStore(Store):
 
     def _known_table(self, known: CollectionInfo | None, version: int | None) -> str | None:
         """The table the info this request resolved names (the work starts there at once),
-        or None for an info parsed elsewhere or a version."""
-        return self.generations.table_of(known) if known and version is None else None
+        or None for an info parsed elsewhere or another version."""
+        if known is None or version not in (None, known.version):
+            return None
+        return self.generations.table_of(known)
 
     def _is_current(self, row: tuple[Any, ...] | None, table: str) -> bool:
         return row is not None and f"{quote(self.schema)}.{quote(row[0])}" == table
