@@ -125,6 +125,20 @@ class Busy(ServiceError):
     title = "Busy"
 
 
+class StoreUnavailable(ServiceError):
+    """The database cannot be reached now (stopped, restarting, out of connections).
+
+    Answered at once rather than after waiting for it: the same request a few seconds
+    later may well succeed, and `headers` says when to try (Retry-After).
+    """
+
+    title = "Store unavailable"
+
+    def __init__(self, detail: str, retry_after: int = 5) -> None:
+        super().__init__(detail)
+        self.headers = {"Retry-After": str(retry_after)}
+
+
 class StoreError(ServiceError):
     """The store cannot be opened or is misconfigured."""
 
@@ -148,6 +162,7 @@ STATUS_CODES: dict[type[ServiceError], int] = {
     PreconditionRequired: 428,
     QueryTimeout: 503,
     Busy: 503,
+    StoreUnavailable: 503,
     StoreError: 500,
 }
 

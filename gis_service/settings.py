@@ -50,4 +50,11 @@ class Settings(BaseSettings):
     oidc_role_claim: str = "role"
     postgis_schema: str = "gis"
     postgis_pool_size: int = Field(4, ge=1)
+    postgis_connect_timeout_s: float = Field(
+        3.0,
+        gt=0,
+        description="How long a request waits for a database connection (a new one, or a"
+        " free one from the pool) before it answers 503; a server known to be down is"
+        " answered at once.",
+    )
     statement_timeout_ms: int = Field(30_000, ge=0)

@@ -75,6 +75,21 @@ class Cluster:
             "UTF8",
             "--locale=C.UTF-8",
         )
+        self.start_server()
+        admin = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        with psycopg.connect(admin, autocommit=True) as conn:
+            # The service's role: no superuser, does not own the database. It may create
+            # schemas only because every test store lives in a schema of its own.
+            conn.execute("CREATE ROLE gis LOGIN PASSWORD 'gis' NOSUPERUSER NOCREATEDB")
+            conn.execute("CREATE DATABASE gis")
+            conn.execute("GRANT CREATE ON DATABASE gis TO gis")
+        self.admin_url = f"postgresql://postgres@127.0.0.1:{self.port}/gis"
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION postgis")
+        return f"postgresql://gis:gis@127.0.0.1:{self.port}/gis"
+
+    def start_server(self) -> None:
+        """Start PostgreSQL on the cluster made by `start` (again, after `stop_server`)."""
         opts = f"-p {self.port} -h 127.0.0.1 -k {self.dir} -c fsync=off -c full_page_writes=off"
         self._run(
             find_bin("pg_ctl") or "pg_ctl",
@@ -87,17 +102,11 @@ class Cluster:
             "-w",
             "start",
         )
-        admin = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
-        with psycopg.connect(admin, autocommit=True) as conn:
-            # The service's role: no superuser, does not own the database. It may create
-            # schemas only because every test store lives in a schema of its own.
-            conn.execute("CREATE ROLE gis LOGIN PASSWORD 'gis' NOSUPERUSER NOCREATEDB")
-            conn.execute("CREATE DATABASE gis")
-            conn.execute("GRANT CREATE ON DATABASE gis TO gis")
-        self.admin_url = f"postgresql://postgres@127.0.0.1:{self.port}/gis"
-        with psycopg.connect(self.admin_url, autocommit=True) as conn:
-            conn.execute("CREATE EXTENSION postgis")
-        return f"postgresql://gis:gis@127.0.0.1:{self.port}/gis"
+
+    def stop_server(self) -> None:
+        """Stop PostgreSQL as an administrator would (fast: sessions are ended), keeping
+        the cluster for `start_server`."""
+        self._run(find_bin("pg_ctl") or "pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
 
     def stop(self) -> None:
         try:

@@ -86,5 +86,14 @@ async def api_documentation(request: Request) -> HTMLResponse:
 
 @router.api_route("/health", methods=READ, summary="Liveness check", tags=["Capabilities"])
 async def health() -> Response:
-    """Touches no store: the baseline the benchmarks compare every workload against."""
+    """Touches no store (it answers while the database is away): the process is alive.
+
+    Also the baseline the benchmarks compare every workload against."""
     return Response(b'{"status":"ok"}', media_type=JSON)
+
+
+@router.api_route("/ready", methods=READ, summary="Readiness check", tags=["Capabilities"])
+async def ready(store: StoreDep) -> Response:
+    """Whether the store can answer now: 503 (StoreUnavailable) while it cannot."""
+    await store.ready_async()
+    return Response(b'{"status":"ready"}', media_type=JSON)

@@ -187,6 +187,9 @@ class Store(ABC):
     async def close_async(self) -> None:  # noqa: B027 - optional hook
         pass
 
+    async def ready_async(self) -> None:  # noqa: B027 - optional hook
+        """Raises StoreUnavailable when the store cannot answer now (`/ready`)."""
+
     async def resolve_async(self, collection_id: str) -> tuple[CollectionInfo, AccessPolicy]:
         return await self.call(self.resolve, collection_id)
 

@@ -18,6 +18,7 @@ def open_store(settings: Settings) -> Store:
             pool_size=settings.postgis_pool_size,
             statement_timeout_ms=settings.statement_timeout_ms,
             count_cap=settings.count_cap,
+            connect_timeout_s=settings.postgis_connect_timeout_s,
         )
     from .geopackage import GeoPackageStore
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..domain.collection import CollectionInfo, PropertyDef, valid_collection_id
 from ..domain.query import FeatureQuery
-from ..errors import CollectionNotFound, VersionGone, VersionNotFound
+from ..errors import CollectionNotFound, StoreUnavailable, VersionGone, VersionNotFound
 from . import gpkg_format, streaming
 from .base import (
     Changes,
@@ -247,6 +247,10 @@ class GeoPackageStore(Store):
         shutil.rmtree(self.version_path(collection_id, 0).parent, ignore_errors=True)
         self.catalog.forget_access(collection_id)
         self.catalog.forget_versions(collection_id)
+
+    async def ready_async(self) -> None:
+        if not os.access(self.folder, os.R_OK | os.X_OK):
+            raise StoreUnavailable("the store's folder cannot be read")
 
     def close(self) -> None:
         for _key, conn in (getattr(self._local, "conns", None) or {}).values():

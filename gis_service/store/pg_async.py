@@ -25,6 +25,7 @@ import asyncpg
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
+from .pg_pool import Reachability, unreachable
 from .rows import Plan
 
 T = TypeVar("T")
@@ -90,6 +91,8 @@ async def run_plan(conn: asyncpg.Connection, plan: Plan[T]) -> T:
             try:
                 rows = await conn.fetch(*_args(*statement))
             except asyncpg.PostgresError as exc:
+                if unreachable(exc):  # the server is going away: nothing for the plan
+                    raise
                 statement = plan.throw(as_psycopg_error(exc))
             else:
                 statement = plan.send(rows)
@@ -109,14 +112,30 @@ class AsyncPool:
     cost ~85 µs of CPU, three times the ~26 µs of the statement they serve, twice per
     request. Reads need none of it: they change no session state, and a connection goes
     back to the idle list only when its statements finished (one a request was cancelled
-    in, or that lost its server, is closed instead).
+    in, or that lost its server, is closed instead). A server out of reach answers
+    `StoreUnavailable` (see `pg_pool`): connecting is bounded by `timeout`, and while the
+    server is known to be down only one request at a time tries to connect.
     """
 
-    def __init__(self, url: str, *, size: int, settings: dict[str, str]) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        size: int,
+        settings: dict[str, str],
+        timeout: float = 30,
+        reach: Reachability | None = None,
+    ) -> None:
         self.url, self.size, self.settings = url, size, settings
+        self.timeout = timeout
+        # The server's statement timeout answers first; this one is for a silent server.
+        statement_ms = settings.get("statement_timeout")
+        self.command_timeout = int(statement_ms) / 1000 + timeout if statement_ms else None
+        self.reach = reach or Reachability()
         self._idle: list[asyncpg.Connection] = []
         self._open: set[asyncpg.Connection] = set()
         self._slots: asyncio.Semaphore | None = None
+        self._connecting = 0
 
     async def open(self) -> None:
         """Connect once now, so that a wrong URL or a missing server fails at start-up."""
@@ -124,16 +143,26 @@ class AsyncPool:
 
     async def _connect(self) -> asyncpg.Connection:
         params = conninfo_to_dict(self.url)  # URL or key=value, as psycopg takes it
-        conn = await asyncpg.connect(
-            host=params.get("host"),
-            port=int(params["port"]) if params.get("port") else None,
-            user=params.get("user"),
-            password=params.get("password"),
-            database=params.get("dbname"),
-            ssl=params.get("sslmode"),
-            server_settings=self.settings,
-            timeout=30,
-        )
+        self._connecting += 1
+        try:
+            conn = await asyncpg.connect(
+                host=params.get("host"),
+                port=int(params["port"]) if params.get("port") else None,
+                user=params.get("user"),
+                password=params.get("password"),
+                database=params.get("dbname"),
+                ssl=params.get("sslmode"),
+                server_settings=self.settings,
+                timeout=self.timeout,
+                command_timeout=self.command_timeout,
+            )
+        except (asyncpg.PostgresError, OSError, TimeoutError) as exc:
+            if not unreachable(exc):
+                raise
+            raise self.reach.failed(exc) from exc
+        finally:
+            self._connecting -= 1
+        self.reach.reached()
         self._open.add(conn)
         return conn
 
@@ -142,24 +171,35 @@ class AsyncPool:
         for conn in conns:
             conn.terminate()
 
-    async def run(self, plan: Plan[T]) -> T:
+    async def probe(self) -> None:
+        """One statement now, even while the server is known to be down (`/ready`)."""
+        await self.run(_select_one(), probe=True)
+
+    def _idle_connection(self) -> asyncpg.Connection | None:
+        while self._idle:
+            conn = self._idle.pop()
+            if not conn.is_closed():
+                return conn
+            self._open.discard(conn)  # the server ended it
+        return None
+
+    async def run(self, plan: Plan[T], *, probe: bool = False) -> T:
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.size)
+        if self.reach.down and self._connecting and not probe:
+            plan.close()
+            raise self.reach.failed(ConnectionError("still connecting"))
         async with self._slots:
-            conn = None
-            while self._idle and conn is None:
-                conn = self._idle.pop()
-                if conn.is_closed():
-                    self._open.discard(conn)
-                    conn = None
-            if conn is None:
-                conn = await self._connect()
+            conn = self._idle_connection() or await self._connect()
             reusable = False
             try:
                 result = await run_plan(conn, plan)
                 reusable = True
                 return result
-            except (asyncpg.InterfaceError, OSError, TimeoutError):
+            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as exc:
+                if conn.is_closed() or unreachable(exc):
+                    raise self.reach.failed(exc) from exc
+                reusable = not isinstance(exc, asyncpg.InterfaceError | OSError | TimeoutError)
                 raise
             except Exception:
                 reusable = True  # an error answer or our own exception: the link is idle
@@ -170,3 +210,7 @@ class AsyncPool:
                 else:  # cancelled mid-statement, or broken
                     self._open.discard(conn)
                     conn.terminate()
+
+
+def _select_one() -> Plan[None]:
+    yield "SELECT 1", []

@@ -8,7 +8,7 @@ also pins the table being read, so a concurrent replace never changes a download
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from datetime import date
 from functools import partial
@@ -22,9 +22,10 @@ from ..domain.values import output_value
 from ..errors import CollectionNotFound
 from . import streaming
 from .paging import check_filters
+from .pg_pool import StorePool
 from .pg_query import PgDialect, PgRows
 from .sql import build_where
-from .streaming import FeatureStream, selection_sql
+from .streaming import ExportBatch, FeatureStream, selection_sql
 
 if TYPE_CHECKING:
     from .postgis import PostgisStore
@@ -53,6 +54,7 @@ def open_stream(
             from . import pg_columns  # Arrow: loaded by the first download, not at start
 
             columns = pg_columns.batches(conn, table, info, limit)
+            columns = _guarded(columns, conn, store.pool)
             return FeatureStream(info, streaming.Prefetch(columns), stack.close)
         rows = PgRows(table, info)
         dialect = PgDialect(info)
@@ -68,8 +70,22 @@ def open_stream(
         raise
     conversions = {p.name: _converter(p.type) for p in info.properties if p.type in _CONVERTED}
     batches = streaming.batches(cursor, [p.name for p in info.properties], list, conversions)
+    batches = _guarded(batches, conn, store.pool)
     # The next FETCH runs (the server working, psycopg parsing) while a batch is encoded.
     return FeatureStream(info, streaming.Prefetch(batches), stack.close)
+
+
+def _guarded(
+    batches: Iterator[ExportBatch], conn: psycopg.Connection, pool: StorePool
+) -> Iterator[ExportBatch]:
+    """A server lost midway ends the stream with StoreUnavailable (the response, already
+    started, is cut off); the broken connection is discarded when the stream closes."""
+    try:
+        yield from batches
+    except psycopg.Error as exc:
+        if not pool.lost(exc, conn):
+            raise
+        raise pool.reach.failed(exc) from exc
 
 
 def _converter(kind: PropertyType) -> Callable[[Any], Any]:

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import psycopg
-from psycopg_pool import ConnectionPool
 
 from ..domain.access import AccessPolicy
 from ..domain.collection import CollectionInfo, PropertyDef
@@ -33,6 +32,7 @@ from .paging import check_filters, run_page
 from .pg_async import AsyncPool
 from .pg_filters import translate_error
 from .pg_generations import Generations
+from .pg_pool import StorePool
 from .pg_query import PgDialect, PgRows, column_name
 from .pg_writer import PgWriter
 from .rows import Plan, run
@@ -51,6 +51,7 @@ class PostgisStore(Store):
         pool_size: int = 4,
         statement_timeout_ms: int = 30_000,
         count_cap: int = 100_000,
+        connect_timeout_s: float = 3.0,
     ) -> None:
         if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", schema):
             raise StoreError(f"schema name {schema!r} is not allowed")
@@ -70,19 +71,14 @@ class PostgisStore(Store):
             settings["statement_timeout"] = str(statement_timeout_ms)
         options = " ".join(f"-c {name}={value}" for name, value in settings.items())
         try:
-            self.pool = ConnectionPool(
-                url,
-                min_size=1,
-                max_size=pool_size,
-                open=True,
-                timeout=30,
-                kwargs={"autocommit": True, "options": options},
-            )
+            kwargs = {"autocommit": True, "options": options}
+            self.pool = StorePool(url, size=pool_size, wait=connect_timeout_s, kwargs=kwargs)
             self.pool.wait(timeout=30)
             with self.pool.connection() as conn:
                 self._bootstrap(conn)
             self.catalog = Catalog(self.pool.connection, "%s", prefix=f"{quote(schema)}.")
-            self.aio = AsyncPool(url, size=pool_size, settings=settings)
+            reach, wait = self.pool.reach, connect_timeout_s
+            self.aio = AsyncPool(url, size=pool_size, settings=settings, timeout=wait, reach=reach)
         except (psycopg.Error, Exception) as exc:
             if isinstance(exc, StoreError):
                 raise
@@ -315,6 +311,9 @@ class PostgisStore(Store):
 
     async def close_async(self) -> None:
         await self.aio.close()
+
+    async def ready_async(self) -> None:
+        await self.aio.probe()
 
     async def resolve_async(self, collection_id: str) -> tuple[CollectionInfo, AccessPolicy]:
         return await self.aio.run(self._resolve_plan(collection_id))
