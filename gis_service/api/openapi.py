@@ -11,13 +11,24 @@ from typing import Any
 
 from .. import __version__
 from ..domain.collection import JSON_SCHEMAS, CollectionInfo, PropertyType, equality_parameters
+from ..domain.query import MAX_OFFSET, MAX_SORT_KEYS
 from ..exports.formats import FORMATS
 from ..settings import Settings
 from .openapi_filter import FILTER_PARAMETERS, filter_parameters, queryables_paths
+from .openapi_schemas import (
+    CONTENT_CRS_HEADER,
+    CRS_SCHEMA,
+    DATETIME_PATTERN,
+    ENTITY_ID_SCHEMA,
+    ETAG_HEADER,
+    FEATURE_ID_SCHEMA,
+    RESPONSE_SCHEMAS,
+)
 from .openapi_sharing import (
     SECURITY_SCHEMES,
     editing_operations,
     new_collection_operation,
+    problem,
     sharing_parameters,
     sharing_paths,
 )
@@ -31,34 +42,57 @@ def _ref(kind: str, name: str) -> dict[str, str]:
     return {"$ref": f"#/components/{kind}/{name}"}
 
 
-def _parameters(settings: Settings) -> dict[str, Any]:
-    def query(name: str, description: str, schema: dict[str, Any], **extra: Any) -> dict:
-        return {
-            "name": name,
-            "in": "query",
-            "required": False,
-            "description": description,
-            "schema": schema,
-            "style": "form",
-            "explode": False,
-            **extra,
-        }
-
+def _query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
     return {
-        "f": query(
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": schema,
+        "style": "form",
+        "explode": False,
+    }
+
+
+def _sortby(names: list[str] | None = None) -> dict[str, Any]:
+    """`sortby` items: a collection's own names when known, else any name."""
+    item: dict[str, Any] = {"type": "string", "pattern": "^[+-]?[^,+-][^,]*$"}
+    if names is not None:
+        item = {"type": "string", "enum": [f"{s}{n}" for n in names for s in ("", "+", "-")]}
+    return {"type": "array", "items": item, "minItems": 1, "maxItems": MAX_SORT_KEYS}
+
+
+def _properties(names: list[str] | None = None) -> dict[str, Any]:
+    item: dict[str, Any] = {"type": "string", "pattern": "^[^,]+$"}
+    if names is not None:
+        item = {"type": "string", "enum": names}
+    return {"type": "array", "items": item, "uniqueItems": True}
+
+
+_SORTBY = (
+    "Comma-separated properties to sort by, each optionally prefixed with `+` "
+    "(ascending, the default) or `-` (descending), each at most once. Nulls come first "
+    "ascending; text sorts by code point; the feature id breaks ties."
+)
+_PROPERTIES = "Comma-separated properties to include in each feature (empty for none)."
+
+
+def _parameters(settings: Settings) -> dict[str, Any]:
+    return {
+        "f": _query(
             "f",
             "The representation: json (GeoJSON/JSON) or html.",
             {"type": "string", "enum": ["json", "html"]},
         ),
-        "f-items": query(
+        "f-items": _query(
             "f",
             "json (a page of GeoJSON) or html; or a download of every feature the other"
             " parameters select (paging aside; an explicit `limit` caps it): "
             + ", ".join(f"{f.name} ({f.title})" for f in FORMATS.values())
-            + ".",
+            + ". KML is always CRS84 (no `crs`); FlatGeobuf needs geometry.",
             {"type": "string", "enum": ["json", "html", *FORMATS]},
         ),
-        "limit": query(
+        "limit": _query(
             "limit",
             "Page size. Values above the maximum are treated as the maximum.",
             {
@@ -68,75 +102,70 @@ def _parameters(settings: Settings) -> dict[str, Any]:
                 "default": settings.default_limit,
             },
         ),
-        "bbox": query(
+        "bbox": _query(
             "bbox",
             "Features intersecting this box: minLon,minLat,maxLon,maxLat in CRS84 "
-            "(6 numbers with heights), or in the axis order of the CRS `bbox-crs` names. "
-            "A minimum longitude above the maximum crosses the antimeridian.",
+            "(6 numbers with heights, the minimum height first), or in the axis order of "
+            "the CRS `bbox-crs` names. CRS84 longitudes lie in -180..180, latitudes in "
+            "-90..90, the lower latitude first; a minimum longitude above the maximum "
+            "crosses the antimeridian.",
             {
                 "type": "array",
                 "oneOf": [{"minItems": 4, "maxItems": 4}, {"minItems": 6, "maxItems": 6}],
                 "items": {"type": "number"},
             },
         ),
-        "datetime": query(
+        "datetime": _query(
             "datetime",
-            "An RFC 3339 instant or interval (`start/end`, `..` or empty for an open end), "
+            "An RFC 3339 date or date-time (no offset: UTC), or an interval `start/end` "
+            "with `..` or nothing for an open end (not both), the start not after the end; "
             "matched against the collection's temporal property.",
-            {"type": "string"},
+            {"type": "string", "pattern": DATETIME_PATTERN},
         ),
-        "cursor": query(
-            "cursor", "Opaque paging position, as issued in next/prev links.", {"type": "string"}
+        "cursor": _query(
+            "cursor",
+            "Opaque paging position, as issued in next/prev links (not with `offset`).",
+            {"type": "string", "pattern": "^[A-Za-z0-9_-]+$"},
         ),
-        "offset": query(
+        "offset": _query(
             "offset",
             "Number of matching features to skip (cursor paging is faster for deep pages).",
-            {"type": "integer", "minimum": 0, "default": 0},
+            {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
         ),
-        "crs": query(
+        "crs": _query(
             "crs",
             "The CRS of the geometries in the GeoJSON answer (OGC API Features Part 2), in "
             "its axis order (EPSG:4326 is latitude first): a URI such as "
             "http://www.opengis.net/def/crs/EPSG/0/32640 (or EPSG:32640). The collection's "
-            "`crs` list names the usual ones; any 2D EPSG CRS PROJ knows is accepted. "
-            "Default CRS84. The HTML map is always drawn in CRS84.",
-            {"type": "string", "format": "uri"},
+            "`crs` list names the usual ones; any two-dimensional EPSG CRS PROJ knows is "
+            "accepted. Default CRS84. The HTML map is always drawn in CRS84.",
+            CRS_SCHEMA,
         ),
-        "bbox-crs": query(
+        "bbox-crs": _query(
             "bbox-crs",
             "The CRS of the `bbox` numbers (same identifiers as `crs`); default CRS84. "
             "The box is enclosed by a CRS84 box (edges densified) before the query.",
-            {"type": "string", "format": "uri"},
+            CRS_SCHEMA,
         ),
-        "sortby": query(
-            "sortby",
-            "Comma-separated properties to sort by, each optionally prefixed with `+` "
-            "(ascending, the default) or `-` (descending). Nulls come first ascending; text "
-            "sorts by code point; the feature id breaks ties.",
-            {"type": "array", "items": {"type": "string", "pattern": "^[+-]?.+$"}},
-        ),
-        "properties": query(
-            "properties",
-            "Comma-separated properties to include in each feature (empty for none).",
-            {"type": "array", "items": {"type": "string"}},
-        ),
-        "skipGeometry": query(
+        "sortby": _query("sortby", _SORTBY, _sortby()),
+        "properties": _query("properties", _PROPERTIES, _properties()),
+        "skipGeometry": _query(
             "skipGeometry",
             "true: leave every feature's geometry out (null).",
             {"type": "boolean", "default": False},
         ),
-        "q": query(
+        "q": _query(
             "q",
             "Words to find in the datasets' titles (Arabic or English), keywords and "
             "descriptions; all must match; best matches first.",
             {"type": "string"},
         ),
-        "keywords": query(
+        "keywords": _query(
             "keywords",
             "Datasets having every one of these keywords.",
             {"type": "array", "items": {"type": "string"}},
         ),
-        "owner": query("owner", "Datasets published by this entity (its id).", {"type": "string"}),
+        "owner": _query("owner", "Datasets published by this entity (its id).", ENTITY_ID_SCHEMA),
         "collectionId": {
             "name": "collectionId",
             "in": "path",
@@ -148,49 +177,51 @@ def _parameters(settings: Settings) -> dict[str, Any]:
             "name": "featureId",
             "in": "path",
             "required": True,
-            "description": "The feature's id.",
-            "schema": {"type": "string"},
+            "description": "The feature's id: digits, no leading zero (as the service writes it).",
+            "schema": FEATURE_ID_SCHEMA,
         },
     }
 
 
-def _responses(ok: str, media: str) -> dict[str, Any]:
-    problem = {"application/problem+json": {"schema": _ref("schemas", "problem")}}
-    return {
-        "200": {"description": ok, "content": {media: {}, "text/html": {}}},
-        "400": {"description": "A parameter is invalid or unknown.", "content": problem},
-        "401": {"description": "The API key is malformed, unknown or revoked.", "content": problem},
-        "404": {"description": "Not found, or not visible to this caller.", "content": problem},
-        "500": {"description": "Server error.", "content": problem},
-    }
-
-
-_CONTENT_CRS = {
-    "Content-Crs": {
-        "schema": {"type": "string"},
-        "description": "The CRS of the GeoJSON geometries, as `<uri>` (Part 2).",
-    }
+_READY = {
+    "type": "object",
+    "required": ["status"],
+    "properties": {"status": {"type": "string", "enum": ["ready"]}},
+}
+_ERRORS = {
+    "400": problem("A parameter is invalid or unknown."),
+    "401": problem("The API key is malformed, unknown or revoked."),
+    "404": problem("Not found, or not visible to this caller."),
+    "503": problem("The store is busy or the query ran over its time; try again."),
 }
 
 
 def _operation(
-    op_id: str,
-    summary: str,
-    tag: str,
-    params: list[dict[str, Any]],
-    ok: str,
-    media: str = "application/json",
+    op_id: str, summary: str, tag: str, params: list[dict[str, Any]], ok: str, schema: str
 ) -> dict[str, Any]:
-    responses = _responses(ok, media)
-    if op_id == "item" or op_id.startswith("item_"):
-        responses["200"]["headers"] = {
-            "ETag": {"schema": {"type": "string"}, "description": "The feature's entity tag."},
-            **_CONTENT_CRS,
+    media = {
+        "featureCollection": "application/geo+json",
+        "feature": "application/geo+json",
+        "api": "application/vnd.oai.openapi+json;version=3.0",
+    }.get(schema, "application/json")
+    body = {"type": "object"} if schema == "api" else _ref("schemas", schema)
+    responses: dict[str, Any] = {
+        "200": {"description": ok, "content": {media: {"schema": body}, "text/html": {}}},
+        **_ERRORS,
+    }
+    if schema == "feature":
+        responses["200"]["headers"] = {**ETAG_HEADER, **CONTENT_CRS_HEADER}
+        responses["304"] = {
+            "description": "Not modified (If-None-Match matched the ETag).",
+            "headers": ETAG_HEADER,
         }
-        responses["304"] = {"description": "Not modified (If-None-Match matched the ETag)."}
-    if op_id == "items" or op_id.startswith("items_"):  # downloads, by f=
-        responses["200"]["headers"] = dict(_CONTENT_CRS)
-        responses["200"]["content"].update({f.media_type: {} for f in FORMATS.values()})
+    if schema == "featureCollection":  # and downloads, by f=
+        responses["200"]["headers"] = dict(CONTENT_CRS_HEADER)
+        responses["200"]["content"].update(
+            {f.media_type: {} for f in FORMATS.values() if f.media_type != media}
+        )
+    if schema in ("feature", "featureCollection"):
+        responses["410"] = problem("That version's data is no longer kept (see `first`).")
     return {
         "get": {
             "operationId": op_id,
@@ -221,6 +252,16 @@ _ITEM = ["featureId", "version", "crs", "properties", "skipGeometry", "f"]
 _SEARCH = ["q", "bbox", "keywords", "owner", "f"]
 
 
+def _collection_params(info: CollectionInfo, names: list[str]) -> list[dict[str, Any]]:
+    """The shared parameters, with `sortby` and `properties` naming this collection's own."""
+    props = [p.name for p in info.properties]
+    own = {
+        "sortby": _query("sortby", _SORTBY, _sortby(props)),
+        "properties": _query("properties", _PROPERTIES, _properties(props)),
+    }
+    return [own.get(n) or _ref("parameters", n) for n in names]
+
+
 def _collection_paths(info: CollectionInfo) -> dict[str, Any]:
     base = f"/collections/{info.id}"
     filters = [
@@ -235,7 +276,6 @@ def _collection_paths(info: CollectionInfo) -> dict[str, Any]:
         }
         for p in equality_parameters(info)
     ]
-    items_params = [_ref("parameters", n) for n in _ITEMS] + filters
     safe = "".join(c if c.isalnum() else "_" for c in info.id)
     return {
         base: _operation(
@@ -244,44 +284,58 @@ def _collection_paths(info: CollectionInfo) -> dict[str, Any]:
             "Collections",
             [_ref("parameters", "f")],
             "The collection's metadata.",
+            "collection",
         ),
         f"{base}/items": _operation(
             f"items_{safe}",
             f"Features of '{info.title}'",
             "Features",
-            items_params,
+            _collection_params(info, _ITEMS) + filters,
             "A page of features.",
-            "application/geo+json",
+            "featureCollection",
         ),
         f"{base}/items/{{featureId}}": _operation(
             f"item_{safe}",
             f"One feature of '{info.title}'",
             "Features",
-            [_ref("parameters", n) for n in _ITEM],
+            _collection_params(info, _ITEM),
             "The feature.",
-            "application/geo+json",
+            "feature",
         ),
     }
 
 
-def build_openapi(base: str, settings: Settings, infos: list[CollectionInfo]) -> dict[str, Any]:
+def _paths() -> dict[str, Any]:
     f = [_ref("parameters", "f")]
-    paths: dict[str, Any] = {
-        "/": _operation("landing", "Landing page", "Capabilities", f, "Links to the API."),
+    cid = _ref("parameters", "collectionId")
+    return {
+        "/": _operation(
+            "landing", "Landing page", "Capabilities", f, "Links to the API.", "landing"
+        ),
+        "/ready": {
+            "get": {
+                "operationId": "ready",
+                "summary": "Readiness: whether the store can answer now",
+                "tags": ["Capabilities"],
+                "responses": {
+                    "200": {
+                        "description": "The store answers.",
+                        "content": {"application/json": {"schema": _READY}},
+                    },
+                    "503": _ERRORS["503"],
+                },
+            }
+        },
         "/conformance": _operation(
             "conformance",
             "Conformance classes",
             "Capabilities",
             f,
             "The conformance classes implemented.",
+            "conformance",
         ),
         "/api": _operation(
-            "api",
-            "This API definition",
-            "Capabilities",
-            f,
-            "The OpenAPI document.",
-            "application/vnd.oai.openapi+json;version=3.0",
+            "api", "This API definition", "Capabilities", f, "The OpenAPI document.", "api"
         ),
         "/collections": _operation(
             "collections",
@@ -289,31 +343,37 @@ def build_openapi(base: str, settings: Settings, infos: list[CollectionInfo]) ->
             "Collections",
             [_ref("parameters", n) for n in _SEARCH],
             "The collections.",
+            "collections",
         ),
         "/collections/{collectionId}": _operation(
             "collection",
             "A collection's metadata",
             "Collections",
-            [_ref("parameters", "collectionId"), *f],
+            [cid, *f],
             "The collection's metadata.",
+            "collection",
         ),
         "/collections/{collectionId}/items": _operation(
             "items",
             "A collection's features",
             "Features",
-            [_ref("parameters", "collectionId")] + [_ref("parameters", n) for n in _ITEMS],
+            [cid] + [_ref("parameters", n) for n in _ITEMS],
             "A page of features.",
-            "application/geo+json",
+            "featureCollection",
         ),
         "/collections/{collectionId}/items/{featureId}": _operation(
             "item",
             "One feature",
             "Features",
-            [_ref("parameters", "collectionId")] + [_ref("parameters", n) for n in _ITEM],
+            [cid] + [_ref("parameters", n) for n in _ITEM],
             "The feature.",
-            "application/geo+json",
+            "feature",
         ),
     }
+
+
+def build_openapi(base: str, settings: Settings, infos: list[CollectionInfo]) -> dict[str, Any]:
+    paths = _paths()
     paths.update(sharing_paths())
     paths["/collections"]["post"] = new_collection_operation()
     create, changes = editing_operations()
@@ -338,16 +398,6 @@ def build_openapi(base: str, settings: Settings, infos: list[CollectionInfo]) ->
         "components": {
             "parameters": _parameters(settings) | sharing_parameters() | filter_parameters(),
             "securitySchemes": SECURITY_SCHEMES,
-            "schemas": {
-                "problem": {
-                    "type": "object",
-                    "description": "RFC 9457 problem details.",
-                    "properties": {
-                        k: {"type": "string"}
-                        for k in ("type", "title", "detail", "instance", "parameter")
-                    }
-                    | {"status": {"type": "integer"}},
-                },
-            },
+            "schemas": RESPONSE_SCHEMAS,
         },
     }

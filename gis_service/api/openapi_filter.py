@@ -6,6 +6,8 @@ from typing import Any
 
 from ..domain.collection import CollectionInfo
 from ..domain.filters import CRS84
+from .openapi_schemas import CRS_SCHEMA
+from .openapi_sharing import problem
 
 FILTER_PARAMETERS = ["filter", "filter-lang", "filter-crs"]
 
@@ -29,23 +31,23 @@ def filter_parameters() -> dict[str, Any]:
             "A CQL2 expression the features must satisfy (names: see the collection's"
             " queryables). Comparisons, LIKE/BETWEEN/IN, CASEI/ACCENTI, arithmetic, spatial"
             " (S_*) and temporal (T_*) functions.",
-            {"type": "string"},
+            {"type": "string", "minLength": 1},
         ),
         "filter-lang": _query(
             "filter-lang",
-            "The encoding of `filter`.",
+            "The encoding of `filter` (only with a `filter`).",
             {"type": "string", "enum": ["cql2-text", "cql2-json"], "default": "cql2-text"},
         ),
         "filter-crs": _query(
             "filter-crs",
-            "The coordinate reference system of the geometries in `filter`.",
-            {"type": "string", "format": "uri", "default": CRS84},
+            "The coordinate reference system of the geometries in `filter` (only with a"
+            " `filter`; the identifiers `crs` takes).",
+            {**CRS_SCHEMA, "default": CRS84},
         ),
     }
 
 
 def _operation(op_id: str, summary: str, params: list[dict[str, Any]]) -> dict[str, Any]:
-    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/problem"}}}
     return {
         "get": {
             "operationId": op_id,
@@ -55,13 +57,15 @@ def _operation(op_id: str, summary: str, params: list[dict[str, Any]]) -> dict[s
             "responses": {
                 "200": {
                     "description": "The queryables as a JSON Schema.",
-                    "content": {"application/schema+json": {}, "text/html": {}},
+                    "content": {
+                        "application/schema+json": {"schema": {"type": "object"}},
+                        "text/html": {},
+                    },
                 },
-                "400": {"description": "A parameter is invalid or unknown.", "content": problem},
-                "404": {
-                    "description": "Not found, or not visible to this caller.",
-                    "content": problem,
-                },
+                "400": problem("A parameter is invalid or unknown."),
+                "401": problem("The API key is malformed, unknown or revoked."),
+                "404": problem("Not found, or not visible to this caller."),
+                "503": problem("The store is busy or cannot be reached now; try again."),
             },
         }
     }

@@ -1,40 +1,62 @@
-"""The sharing part of the OpenAPI document: access settings, entities and API keys."""
+"""The sharing part of the OpenAPI document: access settings, entities, API keys, uploads,
+versions and editing (Part 4)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from .openapi_schemas import (
+    COLLECTION_ID_SCHEMA,
+    CRS_HEADER_SCHEMA,
+    DATETIME_PATTERN,
+    ENTITY_ID_SCHEMA,
+    ETAG_HEADER,
+    JOB_ID_SCHEMA,
+    KEY_ID_SCHEMA,
+    SHARING_ANSWERS,
+    VERSION_SCHEMA,
+    location_header,
+)
 
-def _problem(description: str) -> dict[str, Any]:
-    return {
+
+def problem(description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    """An error answer: problem+json, or an HTML page for a browser (f=html or Accept)."""
+    answer: dict[str, Any] = {
         "description": description,
         "content": {
-            "application/problem+json": {"schema": {"$ref": "#/components/schemas/problem"}}
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/problem"}},
+            "text/html": {},
         },
     }
+    if headers:
+        answer["headers"] = headers
+    return answer
 
 
+_RETRY_AFTER = {"Retry-After": {"schema": {"type": "integer", "minimum": 0}}}
 ERRORS = {
-    "400": _problem("The body or a parameter is invalid."),
-    "401": _problem("The API key is malformed, unknown or revoked."),
-    "403": _problem("The caller may see this but not do this."),
-    "404": _problem("Not found, or not visible to this caller."),
+    "400": problem("The body or a parameter is invalid."),
+    "401": problem(
+        "No API key where one is needed, or it is malformed, unknown or revoked.",
+        {"WWW-Authenticate": {"schema": {"type": "string"}}},
+    ),
+    "403": problem("The caller may see this but not do this."),
+    "404": problem("Not found, or not visible to this caller."),
+    "503": problem("The store is busy or cannot be reached now; try again.", _RETRY_AFTER),
 }
 
-TOO_LARGE = _problem("The body is larger than this endpoint accepts.")
+TOO_LARGE = problem("The body is larger than this endpoint accepts.")
+_VISIBILITY = ["private", "entities", "authenticated", "public"]
 
 ACCESS_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["visibility"],
     "additionalProperties": False,
     "properties": {
-        "visibility": {
-            "type": "string",
-            "enum": ["private", "entities", "authenticated", "public"],
-        },
+        "visibility": {"type": "string", "enum": _VISIBILITY},
         "entities": {
             "type": "object",
-            "description": "Entity id -> grant.",
+            "description": "Entity id (one that exists) -> grant.",
             "additionalProperties": {"type": "string", "enum": ["read", "write"]},
         },
     },
@@ -42,9 +64,14 @@ ACCESS_SCHEMA: dict[str, Any] = {
 
 
 def _op(op_id: str, summary: str, ok: str, params: list[str], **extra: Any) -> dict[str, Any]:
-    responses = {ok: {"description": summary, "content": {"application/json": {}}}, **ERRORS}
+    schema = SHARING_ANSWERS.get(op_id, {"type": "object"})
+    answer: dict[str, Any] = {
+        "description": summary,
+        "content": {"application/json": {"schema": schema}},
+    }
     if ok == "204":
-        responses[ok] = {"description": summary}
+        answer = {"description": summary}
+    responses = {ok: answer, **ERRORS}
     if "requestBody" in extra:
         responses["413"] = TOO_LARGE
     return {
@@ -71,19 +98,19 @@ UPLOAD_FIELDS: dict[str, Any] = {
     },
     "layer": {"type": "string", "description": "Layer of a multi-layer file."},
     "temporal": {"type": "string", "description": "FIELD or START,END for datetime queries."},
+    "encoding": {
+        "type": "string",
+        "description": "Text encoding of a file that does not say (Shapefile, CSV), e.g. cp1256.",
+    },
 }
 NEW_COLLECTION_FIELDS: dict[str, Any] = {
-    "id": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"},
+    "id": COLLECTION_ID_SCHEMA,
     **{
         name: {"type": "string"}
         for name in ("title", "title_ar", "description", "license", "attribution")
     },
     "keywords": {"type": "string", "description": "Comma-separated."},
-    "visibility": {
-        "type": "string",
-        "enum": ["private", "entities", "authenticated", "public"],
-        "default": "private",
-    },
+    "visibility": {"type": "string", "enum": _VISIBILITY, "default": "private"},
     **UPLOAD_FIELDS,
 }
 
@@ -102,9 +129,13 @@ def _form(fields: dict[str, Any], required: list[str]) -> dict[str, Any]:
 
 
 def _accepted(op: dict[str, Any]) -> dict[str, Any]:
-    op["responses"]["202"] = {"description": "A large file: imported as a job (see Location)."}
-    op["responses"]["409"] = _problem("The collection exists already.")
-    op["responses"]["413"] = _problem("The upload is larger than allowed.")
+    op["responses"]["202"] = {
+        "description": "A large file: imported as a job (see Location).",
+        "headers": location_header("The job."),
+        "content": {"application/json": {"schema": SHARING_ANSWERS["job"]}},
+    }
+    op["responses"]["409"] = problem("The collection exists already, or is being written.")
+    op["responses"]["413"] = problem("The upload is larger than allowed.")
     return op
 
 
@@ -118,8 +149,42 @@ def _audit_params() -> list[dict[str, Any]]:
             "style": "form",
             "explode": False,
         }
-        for n, s in (("collection", {"type": "string"}), ("datetime", {"type": "string"}))
+        for n, s in (
+            ("collection", {"type": "string"}),
+            ("datetime", {"type": "string", "pattern": DATETIME_PATTERN}),
+        )
     ]
+
+
+def _versions_paths() -> dict[str, Any]:
+    anyone = {"tags": ["Versions"], "security": [{}, {"bearer": []}]}
+    restore = _op(
+        "restore",
+        "Make a version current again, as a new version (writers).",
+        "200",
+        ["collectionId", "versionNumber"],
+    )
+    restore["responses"]["409"] = problem("The collection is being written; try again.")
+    restore["responses"]["410"] = problem("That version's data is no longer kept.")
+    changes = _op("changes", "Features inserted, updated and deleted since a version.", "200", [])
+    changes["parameters"] = [
+        {"$ref": "#/components/parameters/collectionId"},
+        {"name": "since", "in": "query", "required": True, "schema": VERSION_SCHEMA},
+    ]
+    changes["responses"]["410"] = problem("That version's data is no longer kept.")
+    versions = _op(
+        "versions",
+        "The collection's versions: who made each, how, when.",
+        "200",
+        ["collectionId"],
+    )
+    return {
+        "/collections/{collectionId}/versions": {"get": {**versions, **anyone}},
+        "/collections/{collectionId}/versions/{version}/restore": {
+            "post": {**restore, "tags": ["Versions"]}
+        },
+        "/collections/{collectionId}/changes": {"get": {**changes, **anyone}},
+    }
 
 
 def sharing_paths() -> dict[str, Any]:
@@ -133,71 +198,25 @@ def sharing_paths() -> dict[str, Any]:
     audit["parameters"] = [*_audit_params(), {"$ref": "#/components/parameters/limit"}]
     usage = _op("usage", "Data exchanges per collection, consuming entity and day.", "200", [])
     usage["parameters"] = _audit_params()
+    data = {
+        method: _accepted(
+            _op(op_id, summary, "200", ["collectionId"], **_form(UPLOAD_FIELDS, ["file"]))
+        )
+        for method, op_id, summary in (
+            ("put", "replaceData", "Replace the data (a new generation)."),
+            ("post", "appendData", "Append features (a new generation)."),
+        )
+    }
+    issue = _op(
+        "issueKey",
+        "Issue a key; the response shows it once.",
+        "201",
+        ["entityId"],
+        **_body(key_body),
+    )
     return {
-        "/collections/{collectionId}/data": {
-            "put": _accepted(
-                _op(
-                    "replaceData",
-                    "Replace the data (a new generation).",
-                    "200",
-                    ["collectionId"],
-                    **_form(UPLOAD_FIELDS, ["file"]),
-                )
-            ),
-            "post": _accepted(
-                _op(
-                    "appendData",
-                    "Append features (a new generation).",
-                    "200",
-                    ["collectionId"],
-                    **_form(UPLOAD_FIELDS, ["file"]),
-                )
-            ),
-        },
-        "/collections/{collectionId}/versions": {
-            "get": {
-                **_op(
-                    "versions",
-                    "The collection's versions: who made each, how, when.",
-                    "200",
-                    ["collectionId"],
-                ),
-                "tags": ["Versions"],
-                "security": [{}, {"bearer": []}],
-            }
-        },
-        "/collections/{collectionId}/versions/{version}/restore": {
-            "post": {
-                **_op(
-                    "restore",
-                    "Make a version current again, as a new version (writers).",
-                    "200",
-                    ["collectionId", "versionNumber"],
-                ),
-                "tags": ["Versions"],
-            }
-        },
-        "/collections/{collectionId}/changes": {
-            "get": {
-                **_op(
-                    "changes",
-                    "Features inserted, updated and deleted since a version.",
-                    "200",
-                    ["collectionId"],
-                ),
-                "tags": ["Versions"],
-                "security": [{}, {"bearer": []}],
-                "parameters": [
-                    {"$ref": "#/components/parameters/collectionId"},
-                    {
-                        "name": "since",
-                        "in": "query",
-                        "required": True,
-                        "schema": {"type": "integer", "minimum": 1},
-                    },
-                ],
-            }
-        },
+        "/collections/{collectionId}/data": data,
+        **_versions_paths(),
         "/audit": {"get": audit},
         "/audit/usage": {"get": usage},
         "/jobs/{jobId}": {
@@ -223,13 +242,7 @@ def sharing_paths() -> dict[str, Any]:
             "get": _op(
                 "keys", "The entity's keys, without secrets (its admins).", "200", ["entityId"]
             ),
-            "post": _op(
-                "issueKey",
-                "Issue a key; the response shows it once.",
-                "201",
-                ["entityId"],
-                **_body(key_body),
-            ),
+            "post": issue,
         },
         "/entities/{entityId}/keys/{keyId}": {
             "delete": _op("revokeKey", "Revoke a key.", "204", ["entityId", "keyId"]),
@@ -238,13 +251,13 @@ def sharing_paths() -> dict[str, Any]:
 
 
 def sharing_parameters() -> dict[str, Any]:
-    def path(name: str, description: str) -> dict[str, Any]:
+    def path(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
         return {
             "name": name,
             "in": "path",
             "required": True,
             "description": description,
-            "schema": {"type": "string"},
+            "schema": schema,
         }
 
     return {
@@ -254,16 +267,13 @@ def sharing_parameters() -> dict[str, Any]:
             "required": False,
             "style": "form",
             "explode": False,
-            "schema": {"type": "integer", "minimum": 1},
+            "schema": VERSION_SCHEMA,
             "description": "Read this version of the collection (default: current).",
         },
-        "versionNumber": {
-            **path("version", "A version number."),
-            "schema": {"type": "integer", "minimum": 1},
-        },
-        "jobId": path("jobId", "The job's id."),
-        "entityId": path("entityId", "The entity's id."),
-        "keyId": path("keyId", "The key's id (the part after gis_)."),
+        "versionNumber": path("version", "A version number.", VERSION_SCHEMA),
+        "jobId": path("jobId", "The job's id.", JOB_ID_SCHEMA),
+        "entityId": path("entityId", "The entity's id.", ENTITY_ID_SCHEMA),
+        "keyId": path("keyId", "The key's id (the part after gis_).", KEY_ID_SCHEMA),
     }
 
 
@@ -277,7 +287,7 @@ SECURITY_SCHEMES = {
 
 
 def new_collection_operation() -> dict[str, Any]:
-    return _accepted(
+    operation = _accepted(
         _op(
             "createCollection",
             "Publish a new collection from a file (editors and admins; owned by their entity).",
@@ -286,6 +296,50 @@ def new_collection_operation() -> dict[str, Any]:
             **_form(NEW_COLLECTION_FIELDS, ["id", "file"]),
         )
     )
+    operation["responses"]["201"]["headers"] = location_header("The new collection.")
+    return operation
+
+
+_GEOMETRY_TYPES = [
+    "Point",
+    "MultiPoint",
+    "LineString",
+    "MultiLineString",
+    "Polygon",
+    "MultiPolygon",
+    "GeometryCollection",
+]
+_GEOMETRY = {
+    "type": "object",
+    "nullable": True,
+    "required": ["type"],
+    "description": "A GeoJSON geometry (valid: closed rings, coordinates in the CRS's area).",
+    "properties": {"type": {"type": "string", "enum": _GEOMETRY_TYPES}},
+}
+_PROPERTIES = {
+    "type": "object",
+    "nullable": True,
+    "description": "The collection's own properties (see its queryables), each of its type.",
+}
+
+
+def _editing_headers() -> tuple[dict[str, Any], dict[str, Any]]:
+    if_match = {
+        "name": "If-Match",
+        "in": "header",
+        "required": True,
+        "schema": {"type": "string", "minLength": 1},
+        "description": "The feature's ETag (`*` for any).",
+    }
+    content_crs = {
+        "name": "Content-Crs",
+        "in": "header",
+        "required": False,
+        "schema": CRS_HEADER_SCHEMA,
+        "description": "The CRS of the body's geometry and of the ETags, as `<uri>` "
+        "(OGC API Features Part 2; default CRS84). EPSG:4326 is latitude first.",
+    }
+    return if_match, content_crs
 
 
 def editing_operations() -> tuple[dict[str, Any], dict[str, Any]]:
@@ -294,26 +348,26 @@ def editing_operations() -> tuple[dict[str, Any], dict[str, Any]]:
         "type": "object",
         "description": "A GeoJSON Feature.",
         "required": ["type"],
-        "properties": {"type": {"enum": ["Feature"]}},
+        "properties": {
+            "type": {"type": "string", "enum": ["Feature"]},
+            "geometry": _GEOMETRY,
+            "properties": _PROPERTIES,
+        },
     }
-    if_match = {
-        "name": "If-Match",
-        "in": "header",
-        "required": True,
-        "schema": {"type": "string"},
-        "description": "The feature's ETag.",
+    patch = {
+        "type": "object",
+        "description": "A JSON merge patch of a Feature: given properties replace (null "
+        "clears), a given geometry replaces.",
+        "properties": {"geometry": _GEOMETRY, "properties": _PROPERTIES},
     }
-    content_crs = {
-        "name": "Content-Crs",
-        "in": "header",
-        "required": False,
-        "schema": {"type": "string"},
-        "description": "The CRS of the body's geometry and of the ETags, as `<uri>` "
-        "(OGC API Features Part 2; default CRS84). EPSG:4326 is latitude first.",
-    }
+    if_match, content_crs = _editing_headers()
+    written = {**ETAG_HEADER, **location_header("The feature.")}
 
     def op(op_id: str, summary: str, ok: str, body: dict | None) -> dict[str, Any]:
         operation = _op(op_id, summary, ok, ["collectionId"])
+        operation["responses"]["409"] = problem("The collection is being written; try again.")
+        if ok != "204":
+            operation["responses"][ok] = {"description": summary, "headers": written}
         if body is not None:
             operation["parameters"] = [*operation["parameters"], content_crs]
             operation["requestBody"] = {
@@ -332,13 +386,7 @@ def editing_operations() -> tuple[dict[str, Any], dict[str, Any]]:
     changes: dict[str, Any] = {}
     for method, op_id, summary, ok, body in (
         ("put", "replaceFeature", "Replace a feature.", "200", feature),
-        (
-            "patch",
-            "updateFeature",
-            "Update a feature (JSON merge patch).",
-            "200",
-            {"type": "object"},
-        ),
+        ("patch", "updateFeature", "Update a feature (JSON merge patch).", "200", patch),
         ("delete", "deleteFeature", "Delete a feature.", "204", None),
     ):
         operation = op(op_id, summary, ok, body)
@@ -347,7 +395,7 @@ def editing_operations() -> tuple[dict[str, Any], dict[str, Any]]:
             {"$ref": "#/components/parameters/featureId"},
             if_match,
         ]
-        operation["responses"]["412"] = _problem("The If-Match ETag is stale.")
-        operation["responses"]["428"] = _problem("If-Match is required.")
+        operation["responses"]["412"] = problem("The If-Match ETag is not the feature's.")
+        operation["responses"]["428"] = problem("If-Match is required.")
         changes[method] = operation
     return create, changes
