@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
-from .render import render
+from .render import page_root, render
 
 STRINGS: dict[str, dict[str, str]] = {
     "en": {
@@ -20,8 +20,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "title": "Problem",
         "detail": "Detail",
         "parameter": "Parameter",
-        "without": "The same page without {parameter}",
-        "up": "Up to {path}",
+        "without": "The same page without",
+        "up": "Up to",
         "home": "Start page",
         "links": "Where to go from here",
     },
@@ -30,8 +30,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "title": "المشكلة",
         "detail": "التفاصيل",
         "parameter": "المعامل",
-        "without": "الصفحة نفسها دون {parameter}",
-        "up": "رجوع إلى {path}",
+        "without": "الصفحة نفسها دون",
+        "up": "رجوع إلى",
         "home": "الصفحة الرئيسية",
         "links": "إلى أين بعد ذلك",
     },
@@ -72,20 +72,23 @@ def language(accept_language: str) -> str:
     return best
 
 
-def _links(request: Request, root: str, parameter: object, text: dict[str, str]) -> list:
+Link = tuple[str, str, str | None]  # href, label, what it names (shown left-to-right)
+
+
+def _links(request: Request, root: str, parameter: object, text: dict[str, str]) -> list[Link]:
     path = request.url.path
-    links: list[tuple[str, str]] = []
+    links: list[Link] = []
     params = request.query_params
     if isinstance(parameter, str) and parameter in params:
         kept = [(k, v) for k, v in params.multi_items() if k != parameter]
         if "f" not in params and parameter != "f":
             kept.append(("f", "html"))
         query = urlencode(kept)
-        links.append((f"{root}{path}?{query}", text["without"].format(parameter=parameter)))
+        links.append((f"{root}{path}?{query}", text["without"], parameter))
     if path.rstrip("/"):
         up = path.rstrip("/").rsplit("/", 1)[0] or "/"
-        links.append((f"{root}{up}?f=html", text["up"].format(path=up)))
-    links.append((f"{root}/?f=html", text["home"]))
+        links.append((f"{root}{up}?f=html", text["up"], up))
+    links.append((f"{root}/?f=html", text["home"], None))
     return links
 
 
@@ -95,7 +98,7 @@ def error_page(
     lang = language(request.headers.get("accept-language", ""))
     text = STRINGS[lang]
     heading = ARABIC_TITLES.get(status, title) if lang == "ar" else title
-    root = str(request.base_url).rstrip("/")
+    root = page_root(request)
     return render(
         request,
         "error.html",

@@ -26,11 +26,19 @@
   rings.forEach(function (r) { (r.kind === "polygon" ? r.coords.flat() : r.coords).forEach(extend); });
   var w = holder.clientWidth || 800, h = holder.clientHeight || 360, pad = 12;
   var kx = Math.cos(((miny + maxy) / 2) * Math.PI / 180) || 1;
-  var spanx = Math.max((maxx - minx) * kx, 1e-9), spany = Math.max(maxy - miny, 1e-9);
-  var scale = Math.min((w - 2 * pad) / spanx, (h - 2 * pad) / spany);
+  // Fitted about the extent's centre: a side of zero length (one point, a horizontal or
+  // vertical line) leaves the scale to the other side, or to 1 when both are zero, and
+  // what was drawn stays mid-map instead of on an edge.
+  var spanx = (maxx - minx) * kx, spany = maxy - miny;
+  var cx = (minx + maxx) / 2, cy = (miny + maxy) / 2;
+  var scale = Math.min(
+    spanx > 0 ? (w - 2 * pad) / spanx : Infinity,
+    spany > 0 ? (h - 2 * pad) / spany : Infinity
+  );
+  if (!isFinite(scale)) { scale = 1; }
   function xy(p) {
-    var x = pad + ((p[0] - minx) * kx) * scale + (w - 2 * pad - spanx * scale) / 2;
-    var y = h - pad - (p[1] - miny) * scale - (h - 2 * pad - spany * scale) / 2;
+    var x = w / 2 + (p[0] - cx) * kx * scale;
+    var y = h / 2 - (p[1] - cy) * scale;
     return x.toFixed(1) + "," + y.toFixed(1);
   }
   var ns = "http://www.w3.org/2000/svg";
