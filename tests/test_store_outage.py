@@ -167,6 +167,13 @@ def test_an_outage_answers_503_at_once_and_the_service_recovers_by_itself(world:
         for name, call in calls.items():
             assert call(http).status_code == 200, name  # no broken connection left behind
         assert http.get("/ready").json() == {"status": "ready"}
+    store = open_store(world.settings)
+    try:
+        events = store.catalog.audit(["big"], since=None, until=None, limit=10)
+    finally:
+        store.close()
+    # the cut-off download was recorded while the database was away: kept, written later
+    assert [(e.operation, e.status) for e in events] == [("download", 200)]
 
 
 @pytest.mark.parametrize("kind", STORES)

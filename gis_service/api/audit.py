@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..domain.access import Principal, Role
 from ..domain.query import parse_datetime, parse_limit
-from ..errors import Forbidden, Unauthorized
+from ..errors import Forbidden, StoreUnavailable, Unauthorized
 from ..store.base import Store
 from ..store.catalog import AuditEvent
 from .deps import PrincipalDep, StoreDep
@@ -30,6 +30,8 @@ from .negotiation import reject_unknown
 
 router = APIRouter(tags=["Sharing"])
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+KEPT_EVENTS = 100_000  # while the database is away: the newest events, for when it is back
+RETRY_SECONDS = 5.0
 
 
 def note(request: Request, collection: str, operation: str, features: int) -> None:
@@ -42,17 +44,24 @@ class AuditLog:
     def __init__(self, store: Store, batch: int = 200, seconds: float = 1.0) -> None:
         self.store, self.batch, self.seconds = store, batch, seconds
         self.buffer: list[AuditEvent] = []
-        self.flushed = time.monotonic()
+        self.flushed = self.retry_at = time.monotonic()
 
     def add(self, event: AuditEvent) -> None:
         self.buffer.append(event)
-        if len(self.buffer) >= self.batch or time.monotonic() - self.flushed > self.seconds:
+        now = time.monotonic()
+        if now >= self.retry_at and (
+            len(self.buffer) >= self.batch or now - self.flushed > self.seconds
+        ):
             self.flush()
 
     def flush(self) -> None:
         events, self.buffer = self.buffer, []
         self.flushed = time.monotonic()
-        self.store.catalog.record(events)
+        try:
+            self.store.catalog.record(events)
+        except StoreUnavailable:  # kept; not tried again at once (requests would wait)
+            self.buffer = (events + self.buffer)[-KEPT_EVENTS:]
+            self.retry_at = self.flushed + RETRY_SECONDS
 
 
 class AuditMiddleware:
