@@ -18,14 +18,7 @@ $(BIN)/gis-service: pyproject.toml
 install: $(BIN)/gis-service
 
 demo: install
-	@if [ ! -f "$(STORE)/facilities.gpkg" ]; then \
-	  $(BIN)/gis-service import data/facilities.geojson --collection facilities \
-	    --title "Facilities (synthetic)" --temporal opened --store "$(STORE)" && \
-	  $(BIN)/gis-service import data/districts.geojson --collection districts \
-	    --title "Districts (synthetic)" --store "$(STORE)" && \
-	  $(BIN)/gis-service import data/coverage.geojson --collection coverage \
-	    --title "Network coverage (synthetic)" --temporal updated --store "$(STORE)"; \
-	fi
+	@if [ ! -f "$(STORE)/.demo-loaded" ]; then GIS_SERVICE=$(BIN)/gis-service bash data/load_demo.sh "$(STORE)"; fi
 	$(BIN)/gis-service serve --host 127.0.0.1 --port $(PORT) --store "$(STORE)"
 
 test: install

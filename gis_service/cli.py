@@ -79,7 +79,15 @@ def import_command(
     path: Annotated[Path, typer.Argument(help="Any vector file GDAL reads, or GeoParquet.")],
     collection: Annotated[str, typer.Option("--collection", help="Collection id.")],
     title: Annotated[str | None, typer.Option(help="Human-readable title.")] = None,
+    title_ar: Annotated[str | None, typer.Option("--title-ar", help="Arabic title.")] = None,
     description: Annotated[str | None, typer.Option(help="Description.")] = None,
+    keywords: Annotated[
+        str | None, typer.Option(help="Comma-separated keywords (any language).")
+    ] = None,
+    license: Annotated[
+        str | None, typer.Option("--license", help="Licence, e.g. CC-BY-4.0.")
+    ] = None,
+    attribution: Annotated[str | None, typer.Option(help="Attribution to show.")] = None,
     layer: Annotated[str | None, typer.Option(help="Layer of a multi-layer source.")] = None,
     encoding: Annotated[
         str | None, typer.Option(help="Text encoding when the file does not say (e.g. cp1256).")
@@ -99,12 +107,7 @@ def import_command(
     """Import (or atomically replace) a collection from a file."""
     from .ingest import IngestOptions, import_file
 
-    temporal_fields = None
-    if temporal:
-        parts = [p.strip() for p in temporal.split(",")]
-        if len(parts) > 2 or not parts[0]:
-            _fail("--temporal takes FIELD or START,END")
-        temporal_fields = (parts[0], parts[1] if len(parts) == 2 else None)
+    temporal_fields = _temporal(temporal)
     target = open_store(_settings(store))
     if owner is not None and target.catalog.get_entity(owner) is None:
         target.close()
@@ -122,7 +125,11 @@ def import_command(
             IngestOptions(
                 collection_id=collection,
                 title=title,
+                title_ar=title_ar,
                 description=description,
+                keywords=_keywords(keywords),
+                license=license,
+                attribution=attribution,
                 layer=layer,
                 encoding=encoding,
                 temporal=temporal_fields,
@@ -138,6 +145,20 @@ def import_command(
     finally:
         target.close()
     typer.echo("\n".join(report.lines()))
+
+
+def _temporal(text: str | None) -> tuple[str, str | None] | None:
+    if not text:
+        return None
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) > 2 or not parts[0]:
+        _fail("--temporal takes FIELD or START,END")
+    return parts[0], parts[1] if len(parts) == 2 else None
+
+
+def _keywords(text: str | None) -> list[str] | None:
+    """Comma-separated, as the upload form's `keywords` field."""
+    return [k.strip() for k in text.split(",") if k.strip()] if text else None
 
 
 @app.command("collections")
@@ -214,6 +235,43 @@ def keys_revoke(
     with _store(store) as target:
         if not target.catalog.revoke_key(key_id):
             _fail(f"no active key {key_id!r}")
+
+
+versions_app = typer.Typer(
+    help="Versions of collections: every write keeps one; retention prunes old ones.",
+    no_args_is_help=True,
+)
+app.add_typer(versions_app, name="versions")
+
+
+@versions_app.command("prune")
+def versions_prune(
+    store: StoreOpt = None,
+    keep_days: Annotated[
+        float | None,
+        typer.Option("--keep-days", min=0, help="Keep versions younger than this (days)."),
+    ] = None,
+    keep: Annotated[
+        int | None, typer.Option("--keep", min=1, help="Keep at least the newest this many.")
+    ] = None,
+    collection: Annotated[str | None, typer.Option(help="Only this collection.")] = None,
+) -> None:
+    """Remove old versions' data now (as the server does every GIS_VERSIONS_PRUNE_INTERVAL_S):
+    never the current version, the newest few, young ones, or any a download or a live
+    cursor reads. Defaults: GIS_VERSIONS_KEEP_DAYS and GIS_VERSIONS_KEEP."""
+    from .store import retention
+
+    settings = _settings(store)
+    policy = retention.RetentionPolicy(
+        settings.versions_keep_days if keep_days is None else keep_days,
+        settings.versions_keep if keep is None else keep,
+    )
+    with _store(store) as target:
+        pruned = retention.prune(target, policy, collection=collection)
+    for item in pruned:
+        typer.echo(f"{item.collection}\tversion {item.version}\t{item.bytes} bytes")
+    freed = sum(item.bytes for item in pruned)
+    typer.echo(f"pruned {len(pruned)} version(s), {freed} bytes freed")
 
 
 @contextmanager
