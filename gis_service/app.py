@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 import swagger_ui_bundle
 from anyio import to_thread
@@ -28,6 +29,7 @@ from .api.html.render import STATIC, make_environment
 from .api.oidc import OidcVerifier
 from .api.problems import add_exception_handlers
 from .settings import Settings
+from .store import retention
 from .store.factory import open_store
 
 
@@ -41,10 +43,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # into Python per row): size the request thread pool to the store.
         to_thread.current_default_thread_limiter().total_tokens = store.concurrency
         app.state.audit = audit.AuditLog(store)
+        pruning: asyncio.Task[None] | None = None
         try:
             await store.open_async()
+            if settings.versions_prune_interval_s:  # every worker: their claims never clash
+                pruning = asyncio.create_task(
+                    retention.prune_periodically(
+                        store, retention.policy_of(settings), settings.versions_prune_interval_s
+                    )
+                )
             yield
         finally:
+            if pruning is not None:  # a pass under way finishes first (it holds the store)
+                pruning.cancel()
+                with suppress(asyncio.CancelledError):
+                    await pruning
             app.state.audit.flush()
             await store.close_async()
             store.close()
@@ -59,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.leases = retention.CursorLeases(settings.versions_lease_s)
     app.state.templates = make_environment()
     app.state.oidc = OidcVerifier(settings) if settings.oidc_issuer else None
     add_exception_handlers(app)

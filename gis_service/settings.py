@@ -58,3 +58,19 @@ class Settings(BaseSettings):
         " answered at once.",
     )
     statement_timeout_ms: int = Field(30_000, ge=0)
+    # Retention of old versions (every write publishes a whole new generation).
+    versions_keep_days: float = Field(
+        7.0, ge=0, description="Versions published less than this many days ago are kept."
+    )
+    versions_keep: int = Field(
+        3, ge=1, description="The newest this many versions are always kept (the current one too)."
+    )
+    versions_prune_interval_s: int = Field(
+        3600, ge=0, description="How often each server process prunes old versions; 0: never."
+    )
+    versions_lease_s: int = Field(
+        3600,
+        ge=60,
+        description="How long a cursor stays valid after its last page: the version it pins"
+        " is kept from pruning that long.",
+    )

@@ -11,9 +11,11 @@ worker threads, and the store's connection is released however the stream ends.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from functools import partial
 from pathlib import Path
@@ -26,11 +28,13 @@ from starlette.concurrency import run_in_threadpool
 from ..domain.collection import CollectionInfo
 from ..domain.crs import ServiceCrs
 from ..domain.query import FeatureQuery
-from ..errors import Busy, InvalidParameter
+from ..errors import Busy, InvalidParameter, VersionGone
 from ..exports import kml, text
 from ..exports.formats import FORMATS, DownloadFormat, attachment
 from ..exports.selection import Export
+from ..store import retention
 from ..store.base import Store
+from ..store.retention import DOWNLOAD_LEASE_S, REFRESH_S
 from ..store.streaming import ExportBatch, both
 from .audit import note
 from .links import link, with_params
@@ -119,6 +123,8 @@ async def _download(
     limit = explicit_limit(request)
     if fmt.name == "fgb" and shaping.skip_geometry:
         raise InvalidParameter("skipGeometry", "a FlatGeobuf file needs geometry")
+    if query.version is not None:  # kept from pruning while it is read (store/retention.py)
+        await run_in_threadpool(retention.hold, store, info.id, query.version, DOWNLOAD_LEASE_S)
     geometry_type: str | None = None
     if fmt.name in ("shp", "fgb") and not shaping.skip_geometry:
         # One declared type (and heights or not) per file: ask the data, before anything.
@@ -148,7 +154,7 @@ async def _download(
         await run_in_threadpool(stream.close)
         slot.release()
         return Response(media_type=fmt.media_type, headers=headers)
-    counted = _counted(stream, request, info.id)
+    counted = _counted(_held(stream, store, info.id, query.version), request, info.id)
     if fmt.streamed:
         chunks = STREAMED[fmt.name](counted, export)
         release = both(stream.close, slot.release)
@@ -224,6 +230,20 @@ def _counted(
     for batch in batches:
         total += len(batch)
         note(request, collection_id, "download", total)
+        yield batch
+
+
+def _held(
+    batches: Iterable[ExportBatch], store: Store, collection_id: str, version: int | None
+) -> Iterator[ExportBatch]:
+    """Renews the download's lease about once a minute while batches flow (a long download
+    outlives the first lease; one that stops lets it lapse a few minutes later)."""
+    last = time.monotonic()
+    for batch in batches:
+        if version is not None and time.monotonic() - last >= REFRESH_S:
+            last = time.monotonic()
+            with contextlib.suppress(VersionGone):  # pruned after a stall: the open read goes on
+                retention.hold(store, collection_id, version, DOWNLOAD_LEASE_S)
         yield batch
 
 

@@ -22,7 +22,8 @@ from starlette.concurrency import run_in_threadpool
 from ..domain.access import Principal, can_write
 from ..domain.collection import CollectionInfo, PropertyType
 from ..domain.crs import ServiceCrs, UntransformableGeometry, crs84, resolve_crs
-from ..domain.values import parse_datetime_text, storage_datetime
+from ..domain.values import feature_id as feature_id_of
+from ..domain.values import fits_int64, parse_datetime_text, refuse_nul, storage_datetime
 from ..errors import (
     FeatureNotFound,
     Forbidden,
@@ -55,9 +56,13 @@ def _value(name: str, value: Any, kind: PropertyType) -> Any:
     """A JSON value as the store keeps it, or a 400 naming the property."""
     if value is None:
         return None
+    if isinstance(value, str):
+        refuse_nul(name, value)
     ok = {
         PropertyType.STRING: isinstance(value, str),
-        PropertyType.INTEGER: isinstance(value, int) and not isinstance(value, bool),
+        PropertyType.INTEGER: isinstance(value, int)
+        and not isinstance(value, bool)
+        and fits_int64(value),
         PropertyType.NUMBER: isinstance(value, int | float)
         and not isinstance(value, bool)
         and math.isfinite(value),
@@ -153,10 +158,10 @@ def _current(
 
 
 def _fid(info: CollectionInfo, feature_id: str) -> int:
-    try:
-        return int(feature_id)
-    except ValueError:
-        raise FeatureNotFound(info.id, feature_id) from None
+    fid = feature_id_of(feature_id)
+    if fid is None:  # another spelling ('01', ' 1', Arabic-Indic digits) names no feature
+        raise FeatureNotFound(info.id, feature_id)
+    return fid
 
 
 async def _answer(

@@ -21,6 +21,7 @@ from ..domain.query import (
     parse_sortby,
     parse_version,
 )
+from ..domain.values import feature_id as feature_id_of
 from ..errors import FeatureNotFound, InvalidParameter, VersionGone
 from ..settings import Settings
 from ..store.base import Feature, FeaturePage
@@ -202,10 +203,9 @@ async def item(request: Request, read: CollectionReadDep) -> Response:
     version = parse_version(request.query_params.get("version"))
     crs = output_crs(request.query_params.get("crs"))  # GeoJSON only: HTML maps are CRS84
     shaping = parse_shaping(request, info)
-    try:
-        fid = int(feature_id)
-    except ValueError:
-        raise FeatureNotFound(info.id, feature_id) from None
+    fid = feature_id_of(feature_id)
+    if fid is None:
+        raise FeatureNotFound(info.id, feature_id)
     feature = await store.get_feature_async(collection=info, fid=fid, version=version)
     feature = shaping.apply([feature])[0]
     note(request, info.id, "item", 1)

@@ -9,6 +9,7 @@ imports publish atomically or not at all).
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 import uuid
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 router = APIRouter(tags=["Sharing"])
 STALE_AFTER = timedelta(minutes=10)
 Progress = Callable[[int, int | None], None]
+_JOB_ID = re.compile(r"[0-9a-f]{32}")
 
 
 def _now() -> str:
@@ -124,7 +126,8 @@ async def get_job(
     request: Request, jobId: str, principal: PrincipalDep, store: StoreDep, settings: SettingsDep
 ) -> Response:
     reject_unknown(request, frozenset())
-    job = await store.call(store.catalog.get_job, jobId)
+    # ids are uuid4 hex: anything else (a NUL, which PostgreSQL text refuses) is no job
+    job = await store.call(store.catalog.get_job, jobId) if _JOB_ID.fullmatch(jobId) else None
     if job is None or principal.entity != job.entity:
         raise NotFound(f"job {jobId!r} does not exist")
     return Response(dumps(job_document(base_url(request, settings), job)), media_type=JSON)

@@ -30,24 +30,33 @@ async def versions(
     reject_unknown(request, frozenset())
     base = f"{base_url(request, settings)}/collections/{resolved.info.id}"
     records = await store.call(store.catalog.versions, resolved.info.id)
+    sizes = await run_in_threadpool(store.version_sizes, resolved.info.id, records)
     out = []
     for record in records:
         doc = {k: v for k, v in asdict(record).items() if k not in ("location", "info")}
         doc["report"] = orjson.loads(record.report) if record.report else None
-        doc["links"] = [
-            link(
-                f"{base}/items?version={record.version}",
-                "items",
-                GEOJSON,
-                f"the features of version {record.version}",
-            )
-        ]
+        doc["bytes"] = sizes.get(record.version)  # None: pruned (the record stays)
+        doc["links"] = (
+            [
+                link(
+                    f"{base}/items?version={record.version}",
+                    "items",
+                    GEOJSON,
+                    f"the features of version {record.version}",
+                )
+            ]
+            if record.pruned is None
+            else []
+        )
         out.append(doc)
     note(request, resolved.info.id, "versions", 0)
-    return Response(
-        dumps({"collection": resolved.info.id, "current": resolved.info.version, "versions": out}),
-        media_type=JSON,
-    )
+    body = {
+        "collection": resolved.info.id,
+        "current": resolved.info.version,
+        "bytes": sum(sizes.values()),  # on disk, for every version kept
+        "versions": out,
+    }
+    return Response(dumps(body), media_type=JSON)
 
 
 @router.post(

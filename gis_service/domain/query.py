@@ -13,7 +13,7 @@ import orjson
 
 from ..errors import InvalidParameter
 from .collection import CollectionInfo
-from .values import as_utc, parse_typed
+from .values import as_utc, parse_typed, refuse_nul
 
 
 @dataclass(frozen=True)
@@ -235,16 +235,19 @@ def parse_datetime(text: str | None) -> TimeInterval | None:
 
 
 def parse_equals(collection: CollectionInfo, params: dict[str, str]) -> dict[str, Any]:
-    """`?name=value` filters, each value checked against the property's type."""
+    """`?name=value` filters, each value checked against the property's type (numbers in
+    ASCII digits; an integer beyond 64 bits is kept: it simply matches nothing)."""
     equals: dict[str, Any] = {}
     for name, text in params.items():
         prop = collection.prop(name)
         if prop is None:
             raise InvalidParameter(name, "not a property of this collection")
+        refuse_nul(name, text)
         try:
             equals[name] = parse_typed(text, prop.type)
         except ValueError as exc:
-            raise InvalidParameter(name, f"{text!r} is not a valid {prop.type.value}") from exc
+            shown = text if len(text) <= 40 else text[:40] + "..."
+            raise InvalidParameter(name, f"{shown!r} is not a valid {prop.type.value}") from exc
     return equals
 
 

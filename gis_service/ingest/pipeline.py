@@ -27,6 +27,7 @@ from ..domain.collection import (
 from ..domain.values import format_datetime, parse_datetime_text, storage_datetime
 from ..errors import CollectionNotFound, IngestError
 from ..store.base import Actor, FeatureBatch, Store
+from .nul import check_file, check_names, check_values
 from .options import IngestOptions, IngestReport
 from .readers import Source, open_source
 from .reproject import to_wgs84
@@ -101,6 +102,7 @@ class _Schema:
     def __init__(self, schema: pa.Schema, source: Source, temporal: tuple[str, str | None] | None):
         skip = {source.geometry_column, source.fid_column, "OGC_FID"}
         self.fields = [f for f in schema if f.name not in skip]
+        check_names(f.name for f in self.fields)
         self.properties = [
             PropertyDef(name=f.name, type=property_type(f.type)) for f in self.fields
         ]
@@ -266,6 +268,7 @@ def _prepare(
     keep = checked.keep
     has_fids = fids.keep_source and source.fid_column in batch.schema.names
     source_fids = batch.column(source.fid_column).to_numpy()[keep] if has_fids else None
+    check_values(batch, [f.name for f in schema.fields], report.features_read + 1)
     columns = schema.columns(batch)
     if not keep.all():
         columns = {
@@ -290,6 +293,7 @@ def import_file(store: Store, path: Path, options: IngestOptions) -> IngestRepor
     previous = _existing(store, options.collection_id)
     if options.append and previous is None:
         raise CollectionNotFound(options.collection_id)
+    check_file(path)
     with open_source(path, options.layer, options.encoding) as source:
         first = next(source.batches, None)
         if first is None:

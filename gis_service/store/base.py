@@ -16,7 +16,7 @@ from ..domain.access import AccessPolicy
 from ..domain.collection import CollectionInfo, PropertyDef, valid_collection_id
 from ..domain.query import FeatureQuery
 from ..errors import IngestError, InvalidParameter, VersionGone, VersionNotFound
-from .catalog import Catalog
+from .catalog import Catalog, VersionRecord
 
 if TYPE_CHECKING:  # streaming imports sorting, which imports this module
     from .streaming import FeatureStream
@@ -267,6 +267,18 @@ class Store(ABC):
 
     @abstractmethod
     def delete_collection(self, *, collection_id: str) -> None: ...
+
+    # -- retention (store/retention.py decides; each store measures and removes) ---------
+    @abstractmethod
+    def version_sizes(self, collection_id: str, records: list[VersionRecord]) -> dict[int, int]:
+        """Bytes on disk of each version whose data is there (the current one's once)."""
+
+    @abstractmethod
+    def drop_version(self, collection_id: str, record: VersionRecord) -> int:
+        """Remove a pruned version's data; the bytes freed (0 if it was gone already)."""
+
+    def forget_pruned(self) -> None:  # noqa: B027 - optional hook
+        """Versions may have been pruned (here or by another process): let go of them."""
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections; the default store holds none."""

@@ -27,7 +27,7 @@ from .base import (
     Store,
     classify,
 )
-from .catalog import Catalog
+from .catalog import Catalog, VersionRecord
 from .counts import CountCache
 from .gpkg_filters import Deadline
 from .gpkg_query import GpkgDialect, GpkgRows, Layout, Opened, read_metadata
@@ -61,6 +61,7 @@ class GeoPackageStore(Store):
         self._opened: dict[str, Opened] = {}
         self.counts = CountCache()
         self.catalog = Catalog(self._catalog_connection, "?")
+        self.prune_epoch = 0  # counts pruning passes: threads then close what went
 
     @contextmanager
     def _catalog_connection(self) -> Iterator[sqlite3.Connection]:
@@ -86,6 +87,8 @@ class GeoPackageStore(Store):
     ) -> tuple[sqlite3.Connection, Opened]:
         if not valid_collection_id(collection_id):
             raise CollectionNotFound(collection_id)
+        if getattr(self._local, "epoch", 0) != self.prune_epoch:
+            self._close_pruned()
         path = self.path(collection_id)
         if version is not None:
             self._check_version(collection_id, version)
@@ -238,6 +241,46 @@ class GeoPackageStore(Store):
             updated=run(conn, rows.by_ids(updated)),
             deleted=deleted,
         )
+
+    # -- retention -------------------------------------------------------------------
+    def version_sizes(self, collection_id: str, records: list[VersionRecord]) -> dict[int, int]:
+        """Each version's file; the current file is a hard link of its version's file, so
+        the current generation is counted once."""
+        sizes: dict[int, int] = {}
+        for record in records:
+            if record.pruned is None:
+                try:
+                    stat = self.version_path(collection_id, record.version).stat()
+                except FileNotFoundError:
+                    continue
+                sizes[record.version] = stat.st_size
+        return sizes
+
+    def drop_version(self, collection_id: str, record: VersionRecord) -> int:
+        path = self.version_path(collection_id, record.version)
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            return 0
+        if stat.st_nlink > 1:  # the current file links it: never remove the current data
+            return 0
+        path.unlink(missing_ok=True)
+        self.forget_pruned()
+        return stat.st_size
+
+    def forget_pruned(self) -> None:
+        self.prune_epoch += 1
+
+    def _close_pruned(self) -> None:
+        """Close this thread's connections to version files that are gone: their disk
+        space is freed only when the last open connection goes."""
+        self._local.epoch = self.prune_epoch
+        conns = getattr(self._local, "conns", None) or {}
+        for name in [n for n in conns if "@" in n]:
+            collection_id, _, version = name.rpartition("@")
+            if not self.version_path(collection_id, int(version)).exists():
+                conns.pop(name)[1].close()
+                self._opened.pop(name, None)
 
     def delete_collection(self, *, collection_id: str) -> None:
         path = self.path(collection_id)

@@ -23,7 +23,7 @@ from psycopg.types.json import Jsonb
 
 from ..domain.collection import CollectionInfo, PropertyDef, PropertyType
 from .base import Actor, CollectionWriter, FeatureBatch
-from .indexing import indexed
+from .indexing import indexed, pg_indexes
 from .pg_copy import copy_text
 from .pg_filters import CASTS
 from .pg_query import column_name
@@ -140,11 +140,10 @@ class PgWriter(CollectionWriter):
                 conn.execute(f'CREATE INDEX ON {self.table} ("fid") WHERE "geom" IS NULL')
             # A value's rows in fid order. With the fid in the key no two entries are equal,
             # so deduplication could only cost time (~10 % of each build), never save space.
-            for position, _prop in indexed(self.properties):
-                column = quote(column_name(position))
-                conn.execute(
-                    f'CREATE INDEX ON {self.table} ({column}, "fid") WITH (deduplicate_items = off)'
-                )
+            # Long text goes to a hash index instead (store/indexing.py).
+            for position, prop in indexed(self.properties):
+                for statement in pg_indexes(self.table, quote(column_name(position)), prop):
+                    conn.execute(statement)
             conn.execute(f"ANALYZE {self.table}")
             versions = f"{quote(self.store.schema)}.versions"
             (latest,) = conn.execute(

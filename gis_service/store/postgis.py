@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import psycopg
 
 from ..domain.access import AccessPolicy
-from ..domain.collection import CollectionInfo, PropertyDef
+from ..domain.collection import CollectionInfo, PropertyDef, valid_collection_id
 from ..domain.query import FeatureQuery
 from ..errors import CollectionNotFound, StoreError, VersionGone, VersionNotFound
 from . import pg_stream
@@ -130,6 +130,8 @@ class PostgisStore(Store):
         self, collection_id: str, version: int | None = None
     ) -> Plan[tuple[str, CollectionInfo]]:
         """(table, info) of the collection's current generation, or of one of its versions."""
+        if not valid_collection_id(collection_id):  # as on GeoPackage; and text holds no NUL
+            raise CollectionNotFound(collection_id)
         if version is not None:
             found = yield (
                 f"SELECT v.location, v.info, l.pruned FROM {quote(self.schema)}.versions v"
@@ -160,6 +162,8 @@ class PostgisStore(Store):
         return run(conn, self._lookup_plan(collection_id, version))
 
     def _resolve_plan(self, collection_id: str) -> Plan[tuple[CollectionInfo, AccessPolicy]]:
+        if not valid_collection_id(collection_id):
+            raise CollectionNotFound(collection_id)
         rows = yield (
             f"SELECT c.table_name, c.info::text, a.policy FROM {self.collections_table} c"
             f" LEFT JOIN {quote(self.schema)}.access a ON a.collection = c.id"
