@@ -152,7 +152,8 @@ RESPONSE_SCHEMAS: dict[str, Any] = {
     "feature": _FEATURE,
     "featureCollection": {
         "type": "object",
-        "required": ["type", "features", "links", "numberReturned", "timeStamp"],
+        # a download (f=geojson) is the same media type, without links
+        "required": ["type", "features", "numberReturned", "timeStamp"],
         "properties": {
             "type": {"type": "string", "enum": ["FeatureCollection"]},
             "features": {"type": "array", "items": {"$ref": "#/components/schemas/feature"}},

@@ -12,6 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from ..errors import InvalidParameter
+from .access import ENTITY_ID
 from .collection import CollectionInfo
 from .query import BBox
 
@@ -122,8 +123,11 @@ def parse_search(
         wanted = [fold(k).strip() for k in keywords.split(",") if k.strip()]
         if not wanted:
             raise InvalidParameter("keywords", "give at least one keyword")
-    if owner is not None and not owner.strip():
-        raise InvalidParameter("owner", "give an entity id")
+    if owner is not None and not ENTITY_ID.match(owner.strip()):
+        shown = owner if len(owner) <= 40 else owner[:40] + "..."
+        raise InvalidParameter(
+            "owner", f"{shown!r} is not an entity id (lower-case letters, digits, '-', '_')"
+        )
     return DatasetSearch(tuple(terms), tuple(wanted), bbox, owner.strip() if owner else None)
 
 
