@@ -1,12 +1,46 @@
-"""Canonical forms of attribute values, so both stores answer byte-identically."""
+"""Canonical forms of attribute values, so both stores answer byte-identically.
+
+Also what any value or identifier from a request must be before a store sees it: feature
+ids in one spelling, numbers in ASCII digits, integers within 64 bits, text without NUL.
+"""
 
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, date, datetime
 from typing import Any
 
+from ..errors import InvalidParameter
 from .collection import PropertyType
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+# re.ASCII: `int()` and `float()` also take Arabic-Indic digits, spaces and underscores
+_FEATURE_ID = re.compile(r"0|[1-9][0-9]{0,18}", re.ASCII)
+_INTEGER = re.compile(r"[+-]?[0-9]+", re.ASCII)
+_NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?", re.ASCII)
+
+
+def feature_id(text: str) -> int | None:
+    """The id `text` names in its one spelling (ASCII digits, no sign, no leading zeros,
+    within 64 bits); None for every other spelling, which then names no feature."""
+    if not _FEATURE_ID.fullmatch(text):
+        return None
+    value = int(text)
+    return value if value <= INT64_MAX else None
+
+
+def fits_int64(value: int) -> bool:
+    """Whether an integer column (SQLite INTEGER, PostgreSQL bigint) can hold `value`."""
+    return INT64_MIN <= value <= INT64_MAX
+
+
+def refuse_nul(field: str, text: str) -> str:
+    """Text from a request must not hold U+0000: PostgreSQL text cannot store it and SQLite
+    cuts names at it, so both stores refuse it alike (a 400 naming the field)."""
+    if "\x00" in text:
+        raise InvalidParameter(field, "contains U+0000 (NUL), which text cannot hold")
+    return text
 
 
 def as_utc(value: datetime) -> datetime:
@@ -54,10 +88,16 @@ def output_value(value: Any, kind: PropertyType) -> Any:
 
 
 def parse_typed(text: str, kind: PropertyType) -> Any:
-    """A query-string value as the property's type; raises ValueError when it is not one."""
+    """A query-string value as the property's type; raises ValueError when it is not one.
+
+    Integers may lie beyond 64 bits (no stored value then equals them)."""
     if kind is PropertyType.INTEGER:
+        if not _INTEGER.fullmatch(text) or len(text) > 400:
+            raise ValueError(text)
         return int(text)
     if kind is PropertyType.NUMBER:
+        if not _NUMBER.fullmatch(text):
+            raise ValueError(text)
         number = float(text)
         if math.isnan(number) or math.isinf(number):
             raise ValueError("not a finite number")

@@ -84,7 +84,11 @@ class Translator:
             return f"NOT ({sql})", params
         if isinstance(node, Compare):
             (left, lp), (right, rp) = self.ordered(node.left, node.right, node.op)
-            return f"{left} {node.op} {right}", lp + rp
+            sql = f"{left} {node.op} {right}"
+            if node.op == "=":
+                sql = self.text_index(sql, node.left, [node.right])
+                sql = self.text_index(sql, node.right, [node.left])
+            return sql, lp + rp
         if isinstance(node, Like):
             sql, params = self.value(node.value)
             like, more = self.dialect.like(sql, node.pattern)
@@ -97,7 +101,8 @@ class Translator:
             value, params = self.value(node.value)
             items = [self.value(item) for item in node.items]
             marks = ", ".join(s for s, _ in items)
-            return f"{value} IN ({marks})", params + [p for _, ps in items for p in ps]
+            sql = self.text_index(f"{value} IN ({marks})", node.value, list(node.items))
+            return sql, params + [p for _, ps in items for p in ps]
         if isinstance(node, IsNull):
             if isinstance(node.value, Literal):
                 return "FALSE", []
@@ -108,6 +113,18 @@ class Translator:
         if isinstance(node, Temporal):
             return self.temporal(node)
         raise TypeError(f"not a predicate: {node!r}")
+
+    def text_index(self, sql: str, prop: Expr, literals: list[Expr]) -> str:
+        """`sql`, a text property equal to literals, with what lets the store's index
+        answer it (PostGIS indexes short and long text apart: store/indexing.py)."""
+        if not isinstance(prop, Prop) or prop.kind is not Kind.STRING or prop.name is None:
+            return sql
+        values = [v.value for v in literals if isinstance(v, Literal) and v.kind is Kind.STRING]
+        if len(values) != len(literals):
+            return sql
+        column = self.dialect.column(self.collection, prop.name)
+        hint = self.dialect.text_index_condition(column, values)
+        return sql if hint is None else f"{sql} AND {hint}"
 
     def ordered(self, left: Expr, right: Expr, op: str) -> tuple[Sql, Sql]:
         """Both sides; text in code point order on both stores when the order matters."""

@@ -60,6 +60,9 @@ class GpkgFilterDialect:
     def text_order(self, sql: str) -> str:
         return sql  # BINARY collation: UTF-8 byte order is code point order
 
+    def text_index_condition(self, column: str, values: list[str]) -> str | None:
+        return None  # SQLite's B-trees hold text of any length
+
     def fold(self, function: str, sql: str, params: list[Any]) -> Sql:
         return f"gis_{function}({sql})", params
 

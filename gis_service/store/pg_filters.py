@@ -16,6 +16,7 @@ import shapely
 from ..domain.collection import PropertyType
 from ..domain.filters import text
 from ..errors import InvalidParameter, QueryTimeout
+from .indexing import SHORT_TEXT_BYTES, is_short_text
 
 Sql = tuple[str, list[Any]]
 CASTS = {
@@ -49,6 +50,14 @@ class PgFilterDialect:
 
     def text_order(self, sql: str) -> str:
         return f'({sql}) COLLATE "C"'
+
+    def text_index_condition(self, column: str, values: list[str]) -> str | None:
+        """The partial index's condition (store/indexing.py): the short values' B-tree or
+        the long values' hash index; values of both kinds leave the choice to the planner."""
+        short = {is_short_text(v) for v in values}
+        if len(short) != 1:
+            return None
+        return f"octet_length({column}) {'<=' if short.pop() else '>'} {SHORT_TEXT_BYTES}"
 
     def fold(self, function: str, sql: str, params: list[Any]) -> Sql:
         if function == "casei":

@@ -16,6 +16,7 @@ import orjson
 import shapely
 
 from ..collection import CollectionInfo
+from ..values import refuse_nul
 from . import text
 from .ast import (
     And,
@@ -143,8 +144,8 @@ class Checker:
         if isinstance(node, int | float):
             value = number(node)
             return Literal(value, Kind.INTEGER if isinstance(value, int) else Kind.NUMBER)
-        if isinstance(node, str):
-            return Literal(node, Kind.STRING)
+        if isinstance(node, str):  # every string literal passes here, LIKE patterns too
+            return Literal(refuse_nul("filter", node), Kind.STRING)
         if isinstance(node, list):
             raise bad("arrays are not supported")
         if not isinstance(node, dict):
