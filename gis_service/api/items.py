@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.background import BackgroundTask
 
 from ..domain.collection import CollectionInfo, equality_parameters
 from ..domain.crs import ServiceCrs, output_crs, parse_bbox_crs
@@ -25,6 +26,7 @@ from ..domain.values import feature_id as feature_id_of
 from ..errors import FeatureNotFound, InvalidParameter, VersionGone
 from ..settings import Settings
 from ..store.base import Feature, FeaturePage
+from ..store.retention import CursorLeases
 from .audit import note
 from .deps import CollectionReadDep
 from .downloads import download, download_links
@@ -188,8 +190,14 @@ async def items(request: Request, read: CollectionReadDep) -> Response:
     if page.number_matched is not None:
         body["numberMatched"] = page.number_matched
     if html:
-        return render(request, "items.html", doc=body, info=info, geojson=dumps(body).decode())
-    return Response(dumps(body), media_type=GEOJSON, headers=crs_headers(crs))
+        response = render(request, "items.html", doc=body, info=info, geojson=dumps(body).decode())
+    else:
+        response = Response(dumps(body), media_type=GEOJSON, headers=crs_headers(crs))
+    if (page.has_next or page.has_prev) and query.version is not None:
+        leases: CursorLeases = request.app.state.leases
+        if leases.due(info.id, query.version):  # the version its links pin outlives them
+            response.background = BackgroundTask(leases.hold, store, info.id, query.version)
+    return response
 
 
 @router.api_route(
