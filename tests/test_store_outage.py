@@ -7,6 +7,8 @@ by a real server process, stopped the way an administrator would (`pg_ctl stop -
 
 from __future__ import annotations
 
+import asyncio
+import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -21,9 +23,12 @@ from fastapi.testclient import TestClient
 
 from gis_service.app import create_app
 from gis_service.domain.access import AccessPolicy, Entity, Role, new_key
+from gis_service.errors import StoreUnavailable
 from gis_service.ingest import IngestOptions, import_file
 from gis_service.settings import Settings
 from gis_service.store.factory import open_store
+from gis_service.store.pg_async import AsyncPool
+from gis_service.store.rows import Plan
 
 from .conftest import DATA, STORES, LiveServer, make_settings
 from .pgcluster import Cluster, postgis_available
@@ -185,3 +190,31 @@ def test_ready_answers_200_when_the_store_is_reachable(
         assert response.status_code == 200
         assert response.json() == {"status": "ready"}
         assert client.get("/health").status_code == 200
+
+
+def _one() -> Plan[list]:
+    rows = yield "SELECT 1", []
+    return rows
+
+
+def test_a_server_that_never_answers_costs_one_connect_timeout_not_one_per_request() -> None:
+    """A listening socket that never answers (a black-holed server): the first attempts
+    time out; then, known down, only one request at a time waits on an attempt."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(64)  # connections complete in the backlog; nothing ever answers
+        port = silent.getsockname()[1]
+        pool = AsyncPool(f"postgresql://gis@127.0.0.1:{port}/gis", size=4, settings={}, timeout=0.5)
+
+        async def go() -> list[BaseException | list]:
+            return await asyncio.gather(
+                *(pool.run(_one()) for _ in range(20)), return_exceptions=True
+            )
+
+        started = time.monotonic()
+        results = asyncio.run(go())
+        seconds = time.monotonic() - started
+    assert all(isinstance(r, StoreUnavailable) for r in results), results
+    assert int(results[0].headers["Retry-After"]) > 0
+    assert pool.reach.down
+    assert seconds < 1.8  # 20 requests x 0.5 s / 4 connections would be 2.5 s

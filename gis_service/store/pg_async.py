@@ -141,7 +141,9 @@ class AsyncPool:
         """Connect once now, so that a wrong URL or a missing server fails at start-up."""
         self._idle.append(await self._connect())
 
-    async def _connect(self) -> asyncpg.Connection:
+    async def _connect(self, probe: bool = False) -> asyncpg.Connection:
+        if self.reach.down and self._connecting and not probe:  # one attempt at a time
+            raise self.reach.failed(ConnectionError("the server is down"))
         params = conninfo_to_dict(self.url)  # URL or key=value, as psycopg takes it
         self._connecting += 1
         try:
@@ -186,11 +188,8 @@ class AsyncPool:
     async def run(self, plan: Plan[T], *, probe: bool = False) -> T:
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.size)
-        if self.reach.down and self._connecting and not probe:
-            plan.close()
-            raise self.reach.failed(ConnectionError("still connecting"))
         async with self._slots:
-            conn = self._idle_connection() or await self._connect()
+            conn = self._idle_connection() or await self._connect(probe)
             reusable = False
             try:
                 result = await run_plan(conn, plan)

@@ -80,6 +80,7 @@ class StorePool(ConnectionPool):
 
     def __init__(self, url: str, *, size: int, wait: float, kwargs: dict[str, Any]) -> None:
         self.reach = Reachability()
+        self._failures_before = 0  # failed connection attempts before the last success
         super().__init__(
             url,
             min_size=1,
@@ -92,7 +93,6 @@ class StorePool(ConnectionPool):
             kwargs={**kwargs, "connect_timeout": max(2, math.ceil(wait))},
             configure=self._connected,
         )
-        self._failures_before = 0  # failed connection attempts before the last success
         self.reach.on_down.append(self.drain)
 
     def _connected(self, _conn: psycopg.Connection) -> None:
