@@ -17,7 +17,7 @@ from ..domain.access import AccessPolicy
 from ..domain.collection import CollectionInfo, PropertyDef, valid_collection_id
 from ..domain.query import FeatureQuery
 from ..errors import CollectionNotFound, StoreError, VersionGone, VersionNotFound
-from . import pg_stream
+from . import pg_retention, pg_stream
 from .base import (
     Changes,
     CollectionWriter,
@@ -390,6 +390,10 @@ class PostgisStore(Store):
                 updated=run(conn, rows.by_ids(updated)),
                 deleted=deleted,
             )
+
+    # retention: each version is a table of its own (pg_retention.py)
+    version_sizes = pg_retention.version_sizes
+    drop_version = pg_retention.drop_version
 
     def delete_collection(self, *, collection_id: str) -> None:
         with self.pool.connection() as conn, conn.transaction():
