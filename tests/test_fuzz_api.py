@@ -195,3 +195,19 @@ def test_fuzz_api(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> 
     report = done.stdout + done.stderr
     print(report)
     assert done.returncode == 0, f"schemathesis found problems ({kind}):\n{report}"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"datetime": "0001-01-01T00:00:00+01:00"},
+        {"datetime": "2020-01-01/9999-12-31T23:30:00-01:00"},
+        {"filter": "opened < TIMESTAMP('0001-01-01T00:30:00+01:00')"},
+    ],
+)
+def test_instants_before_or_after_what_utc_holds_are_400(client, query: dict[str, str]) -> None:
+    """Found by fuzzing: a valid RFC 3339 instant whose UTC falls outside years 1-9999 was a
+    500 (OverflowError); the document takes the form, so the server must answer 400."""
+    response = client.get("/collections/facilities/items", params=query)
+    assert response.status_code == 400, response.text
+    assert response.json()["parameter"] in ("datetime", "filter")

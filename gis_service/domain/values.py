@@ -47,7 +47,10 @@ def as_utc(value: datetime) -> datetime:
     """Naive date-times are taken as UTC: GeoJSON and most sources carry no zone."""
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is before the first instant Python holds
+        raise ValueError(f"{value.isoformat()} is outside years 1-9999 in UTC") from None
 
 
 def storage_datetime(value: datetime) -> str:
