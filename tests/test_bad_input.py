@@ -255,6 +255,15 @@ def test_uploads_with_nul_are_refused_and_store_nothing(world, what):
     assert world.ids("sites") == [1, 2, 3]
 
 
+@pytest.mark.parametrize("field", ["title", "title_ar", "description", "keywords", "license"])
+def test_upload_metadata_with_nul_is_400(world, field):
+    files = {"file": ("ok.geojson", collection_of(point(1, name="fine")))}
+    data = {"id": f"nul-{field}", field: "a\x00b"}
+    res = world.client.post("/collections", headers=world.editor, data=data, files=files)
+    problem(res, 400, field)
+    assert world.client.get(f"/collections/nul-{field}", headers=world.editor).status_code == 404
+
+
 @pytest.mark.parametrize("what", ["value", "name"])
 def test_cli_import_with_nul_is_refused(world, what, tmp_path: Path):
     path = tmp_path / "nul.geojson"

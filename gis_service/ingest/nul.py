@@ -18,7 +18,9 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..domain.values import refuse_nul
 from ..errors import IngestError
+from .options import IngestOptions
 
 NUL = "\x00"
 TEXT_SUFFIXES = (".geojson", ".json", ".csv", ".tsv", ".kml")
@@ -37,6 +39,22 @@ def _value_error(row: int, name: str) -> IngestError:
         f"row {row}: property {name!r} holds U+0000 (NUL), which text cannot hold;"
         " nothing was stored"
     )
+
+
+_TEXT_OPTIONS = ("title", "title_ar", "description", "license", "attribution", "layer")
+
+
+def check_options(options: IngestOptions) -> None:
+    """What the import is told (upload form fields, command options): a 400 naming it."""
+    for field in _TEXT_OPTIONS:
+        value = getattr(options, field)
+        if isinstance(value, str):
+            refuse_nul(field, value)
+    for keyword in options.keywords or ():
+        refuse_nul("keywords", keyword)
+    for name in options.temporal or ():
+        if name:
+            refuse_nul("temporal", name)
 
 
 def check_names(names: Iterable[str]) -> None:

@@ -27,7 +27,7 @@ from ..domain.collection import (
 from ..domain.values import format_datetime, parse_datetime_text, storage_datetime
 from ..errors import CollectionNotFound, IngestError
 from ..store.base import Actor, FeatureBatch, Store
-from .nul import check_file, check_names, check_values
+from .nul import check_file, check_names, check_options, check_values
 from .options import IngestOptions, IngestReport
 from .readers import Source, open_source
 from .reproject import to_wgs84
@@ -293,6 +293,7 @@ def import_file(store: Store, path: Path, options: IngestOptions) -> IngestRepor
     previous = _existing(store, options.collection_id)
     if options.append and previous is None:
         raise CollectionNotFound(options.collection_id)
+    check_options(options)
     check_file(path)
     with open_source(path, options.layer, options.encoding) as source:
         first = next(source.batches, None)
