@@ -154,3 +154,20 @@ def test_restore_of_a_version_that_cannot_exist_is_404(world, text):
     response = client.post(f"/collections/sites/versions/{text}/restore", headers=h)
     assert response.status_code == 404, response.text
     assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_an_edit_between_pages_does_not_show_in_the_pages_after(world):
+    client, h = world
+    doc = client.get("/collections/sites/items?limit=10").json()
+    etag = client.get("/collections/sites/items/15").headers["etag"]
+    edited = client.patch(
+        "/collections/sites/items/15",
+        headers={**h, "If-Match": etag},
+        json={"properties": {"name": "edited 15"}},
+    )
+    assert edited.status_code == 200, edited.text
+    page2 = client.get(next_href(doc)).json()
+    names = {f["id"]: f["properties"]["name"] for f in page2["features"]}
+    assert names[15] == "first 14"  # the version paging started on
+    fresh = client.get("/collections/sites/items/15").json()
+    assert fresh["properties"]["name"] == "edited 15"
