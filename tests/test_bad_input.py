@@ -14,14 +14,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
+import geopandas as gpd
 import orjson
 import pytest
+import shapely
 from fastapi.testclient import TestClient
 
 from gis_service.app import create_app
 from gis_service.domain.access import AccessPolicy, Entity, Role, Visibility, new_key
 from gis_service.domain.filters import parse_filter
 from gis_service.domain.query import FeatureQuery
+from gis_service.errors import IngestError
 from gis_service.ingest import IngestOptions, import_file
 from gis_service.settings import Settings
 from gis_service.store.base import Store
@@ -283,6 +286,20 @@ def test_cli_import_with_nul_is_refused(world, what, tmp_path: Path):
     assert done.returncode == 2, done.stderr
     assert "U+0000" in done.stderr
     assert world.client.get("/collections/nul-cli").status_code == 404
+
+
+def test_geoparquet_with_nul_is_refused(world, tmp_path: Path):
+    """GeoParquet is read by Arrow, which keeps NULs: the column check finds them."""
+    frame = gpd.GeoDataFrame(
+        {"name": ["fine", "also fine", "bad\x00value"]},
+        geometry=[shapely.Point(55.4, 25.3)] * 3,
+        crs="EPSG:4326",
+    )
+    path = tmp_path / "nul.parquet"
+    frame.to_parquet(path)
+    with pytest.raises(IngestError, match=r"row 3: property 'name' holds U\+0000"):
+        import_file(world.store, path, IngestOptions(collection_id="nul-parquet"))
+    assert world.client.get("/collections/nul-parquet").status_code == 404
 
 
 # -- 4: very long strings --------------------------------------------------------------
