@@ -346,18 +346,9 @@ def assert_no_leftovers(settings: Settings, kept: set[str]) -> None:
             versions = conn.execute(  # earlier generations stay, as versions
                 f'SELECT location FROM "{settings.postgis_schema}".versions'
             ).fetchall()
-        service_tables = {
-            "collections",
-            "entities",
-            "api_keys",
-            "access",
-            "audit",
-            "jobs",
-            "versions",
-        }
-        assert {t for (t,) in tables} == service_tables | {t for (t,) in catalog} | {
-            t for (t,) in versions
-        }
+        # every feature table (f_*) is a published generation; the catalog's own tables aside
+        feature_tables = {t for (t,) in tables if t.startswith("f_")}
+        assert feature_tables == {t for (t,) in catalog} | {t for (t,) in versions}
         assert len(catalog) == len(kept)
     else:
         folder = Path(settings.store)
