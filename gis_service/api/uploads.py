@@ -1,8 +1,9 @@
 """Entities publish data over HTTP: the same ingest path as `gis-service import`.
 
 The upload is streamed to a private temporary folder (never held whole in memory), checked
-(`ingest.safety`) before GDAL sees it, then imported; its access policy is written before
-the data becomes visible, so a new collection is never briefly public.
+(`ingest.safety`) before GDAL sees it, then imported. A create first claims the id (one
+create wins, others get 409 at once: `claims.py`); its access policy is written before the
+data becomes visible, so a new collection is never briefly public.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, field_validator
@@ -25,8 +27,6 @@ from .. import ingest
 from ..domain.access import AccessPolicy, Principal, Role, Visibility, can_write
 from ..domain.collection import valid_collection_id
 from ..errors import (
-    CollectionNotFound,
-    Conflict,
     Forbidden,
     IngestError,
     InvalidParameter,
@@ -39,6 +39,7 @@ from ..settings import Settings
 from ..store.base import Actor, Store
 from .audit import note
 from .bodies import parse_model
+from .claims import CreateClaim
 from .collections import collection_document
 from .deps import PrincipalDep, Resolved, ResolvedDep, SettingsDep, StoreDep
 from .encoding import dumps
@@ -158,26 +159,6 @@ def report_document(report: IngestReport) -> dict[str, Any]:
     return report.document()
 
 
-def _absent(store: Store, collection_id: str) -> None:
-    try:
-        store.get_collection(collection_id)
-    except CollectionNotFound:
-        return
-    raise Conflict(f"collection {collection_id!r} exists already")
-
-
-def _publish(
-    store: Store, path: Path, options: IngestOptions, policy: AccessPolicy
-) -> IngestReport:
-    _absent(store, options.collection_id)  # again: another upload may have won meanwhile
-    store.catalog.set_access(options.collection_id, policy)  # before the data is visible
-    try:
-        return ingest.import_file(store, path, options)
-    except BaseException:
-        store.catalog.forget_access(options.collection_id)
-        raise
-
-
 async def _ingest(
     request: Request,
     store: Store,
@@ -188,10 +169,19 @@ async def _ingest(
     collection: str,
     operation: str,
     run: Callable[[Path, Progress | None], IngestReport],
+    finish: Callable[[], None] = lambda: None,
+    job_id: str | None = None,
 ) -> Response | IngestReport:
-    """Save the upload, then import it now, or as a job (202) when it is large."""
+    """Save the upload, then import it now, or as a job (202) when it is large.
+
+    `finish` runs once at the very end (here, or when the job ends)."""
     folder = Path(tempfile.mkdtemp(prefix="gis-upload-"))
     handed_off = False
+
+    def cleanup() -> None:
+        shutil.rmtree(folder, ignore_errors=True)
+        finish()
+
     try:
         path = await run_in_threadpool(save_upload, upload, folder, settings)
         if path.stat().st_size <= settings.upload_sync_max_bytes:
@@ -204,7 +194,8 @@ async def _ingest(
             operation=operation,
             work=lambda progress: run(path, progress),
             report_json=report_document,
-            cleanup=lambda: shutil.rmtree(folder, ignore_errors=True),
+            cleanup=cleanup,
+            job_id=job_id,
         )
         handed_off = True
         note(request, collection, f"{operation}-job", 0)
@@ -218,7 +209,8 @@ async def _ingest(
     finally:
         await upload.close()
         if not handed_off:
-            shutil.rmtree(folder, ignore_errors=True)
+            with anyio.CancelScope(shield=True):  # a client gone away still frees the id
+                await run_in_threadpool(cleanup)
 
 
 def _with_progress(options: IngestOptions, progress: Progress | None) -> IngestOptions:
@@ -234,9 +226,9 @@ async def create_collection(
     fields, upload = await read_form(request, settings)
     form = parse_model(UploadForm, fields)
     policy = AccessPolicy(owner=principal.entity, visibility=form.visibility)
-    await store.call(_absent, store, form.id)
     options = _options(form)
     options.actor = Actor("create", principal.entity, principal.key_id)
+    claim = await store.call(CreateClaim.take, store, form.id, policy)  # or 409, at once
     outcome = await _ingest(
         request,
         store,
@@ -245,7 +237,9 @@ async def create_collection(
         entity=principal.entity or "",
         collection=form.id,
         operation="create",
-        run=lambda path, progress: _publish(store, path, _with_progress(options, progress), policy),
+        run=lambda path, progress: claim.publish(path, _with_progress(options, progress)),
+        finish=claim.release,
+        job_id=claim.token,
     )
     if isinstance(outcome, Response):
         return outcome

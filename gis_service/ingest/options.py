@@ -28,6 +28,7 @@ class IngestOptions:
     encoding: str | None = None  # the source's text encoding, when it does not say
     on_progress: Callable[[int, int | None], None] | None = None  # (done, total)
     actor: Actor | None = None  # who imports, for the version record
+    create_only: bool = False  # a new collection: never replace one that exists (409)
 
 
 @dataclass

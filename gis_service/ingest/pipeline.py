@@ -25,7 +25,7 @@ from ..domain.collection import (
     TemporalFields,
 )
 from ..domain.values import format_datetime, parse_datetime_text, storage_datetime
-from ..errors import CollectionNotFound, IngestError
+from ..errors import CollectionNotFound, Conflict, IngestError
 from ..store.base import Actor, FeatureBatch, Store
 from .nul import check_file, check_names, check_options, check_values
 from .options import IngestOptions, IngestReport
@@ -293,6 +293,8 @@ def import_file(store: Store, path: Path, options: IngestOptions) -> IngestRepor
     previous = _existing(store, options.collection_id)
     if options.append and previous is None:
         raise CollectionNotFound(options.collection_id)
+    if options.create_only and previous is not None:
+        raise Conflict(f"collection {options.collection_id!r} exists already")
     check_options(options)
     check_file(path)
     with open_source(path, options.layer, options.encoding) as source:
@@ -317,6 +319,7 @@ def import_file(store: Store, path: Path, options: IngestOptions) -> IngestRepor
             collection_id=options.collection_id,
             properties=properties,
             keep_existing=options.append,
+            create_only=options.create_only,
         ) as writer:
             writer.actor = options.actor or Actor("append" if options.append else "import")
             if options.append:

@@ -112,6 +112,7 @@ class CollectionWriter(ABC):
     actor: Actor | None = None
     #: The ingest report (as JSON) of the data this commit publishes, when there is one.
     report: dict[str, Any] | None = None
+    create_only: bool = False
 
     @abstractmethod
     def write(self, batch: FeatureBatch) -> None:
@@ -220,6 +221,7 @@ class Store(ABC):
         properties: list[PropertyDef],
         keep_existing: bool = False,
         from_version: int | None = None,
+        create_only: bool = False,
     ) -> CollectionWriter:
         """Start writing a collection (new or replacing); see CollectionWriter.
 
@@ -228,7 +230,9 @@ class Store(ABC):
         """
         if not valid_collection_id(collection_id):
             raise IngestError(f"collection id {collection_id!r} is not allowed")
-        return self._writer(collection_id, properties, keep_existing, from_version)
+        writer = self._writer(collection_id, properties, keep_existing, from_version)
+        writer.create_only = create_only
+        return writer
 
     @abstractmethod
     def _writer(

@@ -34,6 +34,9 @@ DDL = [
     " collection TEXT NOT NULL, operation TEXT NOT NULL, state TEXT NOT NULL,"
     " done INTEGER NOT NULL, total INTEGER, report TEXT, error TEXT, created TEXT NOT NULL,"
     " updated TEXT NOT NULL)",
+    # a collection id being created: one row per id, so only one create can hold it
+    "CREATE TABLE IF NOT EXISTS {p}claims (collection TEXT PRIMARY KEY, token TEXT NOT NULL,"
+    " entity TEXT, created TEXT NOT NULL, updated TEXT NOT NULL)",
 ]
 JOB_COLUMNS = (
     "id",
@@ -199,6 +202,24 @@ class Catalog(VersionsCatalog):
             (collection_id, policy.model_dump_json()),
         )
 
+    def access_text(self, collection_id: str) -> str | None:
+        """The stored policy as it is (None without a row), to put back exactly."""
+        rows = self._all("SELECT policy FROM {p}access WHERE collection = ?", (collection_id,))
+        return rows[0][0] if rows else None
+
+    def restore_access(self, collection_id: str, mine: AccessPolicy, previous: str | None) -> None:
+        """Undo a `set_access(collection_id, mine)`, unless someone changed the row since."""
+        if previous is None:
+            self._do(
+                "DELETE FROM {p}access WHERE collection = ? AND policy = ?",
+                (collection_id, mine.model_dump_json()),
+            )
+        else:
+            self._do(
+                "UPDATE {p}access SET policy = ? WHERE collection = ? AND policy = ?",
+                (previous, collection_id, mine.model_dump_json()),
+            )
+
     def access_map(self) -> dict[str, AccessPolicy]:
         """Every explicit policy, for listing many collections with one statement."""
         rows = self._all("SELECT collection, policy FROM {p}access")
@@ -277,6 +298,51 @@ class Catalog(VersionsCatalog):
     def get_job(self, job_id: str) -> Job | None:
         rows = self._all(f"SELECT {', '.join(JOB_COLUMNS)} FROM {{p}}jobs WHERE id = ?", (job_id,))
         return Job(*rows[0]) if rows else None
+
+    def touch_job(self, job_id: str) -> None:
+        """A running job's heartbeat: its worker is alive, whether or not it progresses."""
+        self._do(
+            "UPDATE {p}jobs SET updated = ? WHERE id = ? AND state IN ('queued', 'running')",
+            (_now(), job_id),
+        )
+
+    def interrupt_job(self, job_id: str, *, stale_before: str, error: str) -> bool:
+        """Mark a job whose heartbeat stopped before `stale_before` as interrupted, once."""
+        return (
+            self._do(
+                "UPDATE {p}jobs SET state = 'interrupted', error = ?, updated = ?"
+                " WHERE id = ? AND state IN ('queued', 'running') AND updated < ?",
+                (error, _now(), job_id, stale_before),
+            )
+            > 0
+        )
+
+    # -- claims: a collection id held by the one create that may publish it --------------
+    def claim(
+        self, collection_id: str, token: str, entity: str | None, *, stale_before: str
+    ) -> bool:
+        """Take the id in one statement: False while another holder's heartbeat is fresher
+        than `stale_before` (a dead holder's claim is taken over)."""
+        now = _now()
+        return (
+            self._do(
+                "INSERT INTO {p}claims AS c VALUES (?, ?, ?, ?, ?) ON CONFLICT (collection)"
+                " DO UPDATE SET token = excluded.token, entity = excluded.entity,"
+                " created = excluded.created, updated = excluded.updated WHERE c.updated < ?",
+                (collection_id, token, entity, now, now, stale_before),
+            )
+            == 1
+        )
+
+    def touch_claim(self, collection_id: str, token: str) -> None:
+        self._do(
+            "UPDATE {p}claims SET updated = ? WHERE collection = ? AND token = ?",
+            (_now(), collection_id, token),
+        )
+
+    def release_claim(self, collection_id: str, token: str) -> None:
+        """Give the id back, only if this holder still has it."""
+        self._do("DELETE FROM {p}claims WHERE collection = ? AND token = ?", (collection_id, token))
 
     def forget_access(self, collection_id: str) -> None:
         self._do("DELETE FROM {p}access WHERE collection = ?", (collection_id,))

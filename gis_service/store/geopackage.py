@@ -18,7 +18,7 @@ from pathlib import Path
 from ..domain.collection import CollectionInfo, PropertyDef, valid_collection_id
 from ..domain.query import FeatureQuery
 from ..errors import CollectionNotFound, StoreUnavailable, VersionGone, VersionNotFound
-from . import gpkg_format, streaming
+from . import gpkg_format, gpkg_recovery, streaming
 from .base import (
     Changes,
     CollectionWriter,
@@ -61,6 +61,7 @@ class GeoPackageStore(Store):
         self._opened: dict[str, Opened] = {}
         self.counts = CountCache()
         self.catalog = Catalog(self._catalog_connection, "?")
+        gpkg_recovery.recover_folder(self)
         self.prune_epoch = 0  # counts pruning passes: threads then close what went
 
     @contextmanager

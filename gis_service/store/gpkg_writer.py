@@ -19,7 +19,8 @@ import orjson
 import shapely
 
 from ..domain.collection import CollectionInfo, PropertyDef, PropertyType
-from . import gpkg_format
+from ..errors import Conflict
+from . import gpkg_format, gpkg_recovery
 from .base import Actor, CollectionWriter, FeatureBatch
 from .catalog import VersionRecord
 from .gpkg_query import Layout, bind_column, read_metadata
@@ -134,9 +135,38 @@ class GpkgWriter(CollectionWriter):
         self.conn.executemany(f"DELETE FROM {self.layout.rtree} WHERE id = ?", params)
 
     def commit(self, info: CollectionInfo) -> None:
-        conn, layout = self.conn, self.layout
-        version = self.store.catalog.latest_version(info.id) + 1  # we hold the writer turn
+        # we hold the writer turn: what a killed writer left is ours to clear or adopt
+        gpkg_recovery.recover_locked(self.store, info.id, keep=self.tmp)
+        if self.create_only and self.final.exists():
+            self.abort()
+            raise Conflict(f"collection {info.id!r} exists already")
+        version = self.store.catalog.latest_version(info.id) + 1
         info = info.model_copy(update={"version": version})
+        actor = self.actor or Actor(operation="write")
+        record = VersionRecord(
+            collection=info.id,
+            version=version,
+            created=_utc_now(),
+            entity=actor.entity,
+            key_id=actor.key_id,
+            operation=actor.operation,
+            features=info.feature_count,
+            location=f"{version}.gpkg",
+            info=info.model_dump_json(),
+            report=orjson.dumps(self.report).decode() if self.report else None,
+        )
+        self._finish(info, record)
+        kept = self.store.version_path(info.id, version)
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        os.link(self.tmp, kept)  # every generation stays readable as its version
+        os.replace(self.tmp, self.final)
+        _fsync_dir(self.final.parent)
+        self.store.catalog.add_version(record)
+        self._unlock()
+
+    def _finish(self, info: CollectionInfo, record: VersionRecord) -> None:
+        """Metadata, indexes and triggers; then the file is closed and on disk."""
+        conn, layout = self.conn, self.layout
         conn.execute(
             "UPDATE gpkg_geometry_columns SET geometry_type_name = ?, z = ? WHERE table_name = ?",
             (info.geometry_type.upper(), int(self.has_z), layout.table),
@@ -161,33 +191,24 @@ class GpkgWriter(CollectionWriter):
         gpkg_format.create_rtree_triggers(
             conn, table=layout.table, fid=layout.fid, geom=layout.geom
         )
-        document = {"collection": info.model_dump(mode="json"), "layout": layout.__dict__}
+        # the version record rides in the file too: a writer killed after the rename over
+        # the current file leaves it unrecorded, and recovery records it from this copy
+        document = {
+            "collection": info.model_dump(mode="json"),
+            "layout": layout.__dict__,
+            "record": {
+                "created": record.created,
+                "entity": record.entity,
+                "key_id": record.key_id,
+                "operation": record.operation,
+                "report": self.report,
+            },
+        }
         gpkg_format.write_metadata(conn, layout.table, orjson.dumps(document).decode())
         conn.commit()
         conn.close()
         with open(self.tmp, "rb+") as handle:
             os.fsync(handle.fileno())
-        kept = self.store.version_path(info.id, version)
-        kept.parent.mkdir(parents=True, exist_ok=True)
-        os.link(self.tmp, kept)  # every generation stays readable as its version
-        os.replace(self.tmp, self.final)
-        _fsync_dir(self.final.parent)
-        actor = self.actor or Actor(operation="write")
-        self.store.catalog.add_version(
-            VersionRecord(
-                collection=info.id,
-                version=version,
-                created=_utc_now(),
-                entity=actor.entity,
-                key_id=actor.key_id,
-                operation=actor.operation,
-                features=info.feature_count,
-                location=kept.name,
-                info=info.model_dump_json(),
-                report=orjson.dumps(self.report).decode() if self.report else None,
-            )
-        )
-        self._unlock()
 
     def abort(self) -> None:
         self.conn.close()

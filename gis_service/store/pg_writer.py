@@ -22,6 +22,7 @@ from psycopg.copy import QueuedLibpqWriter
 from psycopg.types.json import Jsonb
 
 from ..domain.collection import CollectionInfo, PropertyDef, PropertyType
+from ..errors import Conflict
 from .base import Actor, CollectionWriter, FeatureBatch
 from .indexing import indexed, pg_indexes
 from .pg_copy import copy_text
@@ -125,6 +126,8 @@ class PgWriter(CollectionWriter):
         conn = self.conn
         try:
             self._end_copy()
+            self._refuse_existing()
+            self._watch_client()
             # Rows near each other on the map become neighbours on disk (PostGIS orders
             # geometries along a Hilbert curve): a bbox page then reads a few heap pages
             # instead of one per feature. The staged rows have no SRID yet.
@@ -180,6 +183,22 @@ class PgWriter(CollectionWriter):
             self.abort()
             raise
         self._release()
+
+    def _watch_client(self) -> None:
+        """Stop if this process dies: by default a backend whose client is gone runs its
+        statement (a sorted copy, index builds: minutes for a large layer) to the end,
+        holding the collection's writer lock all along (PostgreSQL 14+ can check)."""
+        if self.conn.info.server_version >= 140000:
+            self.conn.execute("SET LOCAL client_connection_check_interval = '2s'")
+
+    def _refuse_existing(self) -> None:
+        """A create publishes only a new collection: checked under the advisory lock, which
+        every writer of this collection holds to its commit (before any costly index)."""
+        if not self.create_only:
+            return
+        sql = f"SELECT 1 FROM {self.store.collections_table} WHERE id = %s"
+        if self.conn.execute(sql, (self.collection_id,)).fetchone():
+            raise Conflict(f"collection {self.collection_id!r} exists already")
 
     def abort(self) -> None:
         if self._conn_cm is None:

@@ -1,0 +1,128 @@
+"""What a writer killed mid-commit leaves in a GeoPackage store, and how it is put right.
+
+A commit writes `.<id>.<hex>.tmp`, links it as `.versions/<id>/<n>.gpkg`, renames it over
+`<id>.gpkg`, then records version n in the catalog. Killed before the link, only the
+temporary file is left; between link and rename, also an unrecorded version file that
+nobody ever read (removed: the current file is still version n-1); between rename and
+record, the version file *is* the current file, which readers may already have seen: it is
+adopted (recorded from the metadata the file carries), so no published generation is lost
+and the next writer's version n+1 cannot collide with it. Leftovers are touched only under
+the collection's writer lock, taken without waiting: a locked collection has a live writer.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import re
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import orjson
+
+from . import gpkg_format
+from .catalog import VersionRecord
+from .gpkg_query import read_metadata
+
+if TYPE_CHECKING:
+    from .geopackage import GeoPackageStore
+
+log = logging.getLogger(__name__)
+TMP_NAME = re.compile(r"\.(?P<id>.+)\.[0-9a-f]{32}\.tmp")
+VERSION_NAME = re.compile(r"(?P<n>[0-9]+)\.gpkg")
+
+
+def lock_path(store: GeoPackageStore, collection_id: str) -> Path:
+    return store.folder / f".{collection_id}.lock"
+
+
+@contextmanager
+def _unless_writing(store: GeoPackageStore, collection_id: str) -> Iterator[bool]:
+    """The writer lock if it is free now (True), else False: a writer is at work."""
+    with lock_path(store, collection_id).open("ab") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def recover_folder(store: GeoPackageStore) -> None:
+    """On opening the store: every collection with a dead writer's leftovers."""
+    suspects = set()
+    for path in store.folder.glob(".*.tmp"):
+        if found := TMP_NAME.fullmatch(path.name):
+            suspects.add(found["id"])
+    for folder in (store.folder / ".versions").glob("*"):
+        numbers = [int(m["n"]) for p in folder.iterdir() if (m := VERSION_NAME.fullmatch(p.name))]
+        if numbers and max(numbers) > store.catalog.latest_version(folder.name):
+            suspects.add(folder.name)
+    for collection_id in sorted(suspects):
+        with _unless_writing(store, collection_id) as free:
+            if free:
+                recover_locked(store, collection_id)
+
+
+def recover_locked(store: GeoPackageStore, collection_id: str, keep: Path | None = None) -> None:
+    """Clear a dead writer's leftovers; the caller holds the collection's writer lock.
+
+    `keep`: the caller's own temporary file.
+    """
+    for path in store.folder.glob(f".{collection_id}.*.tmp"):
+        found = TMP_NAME.fullmatch(path.name)
+        if found and found["id"] == collection_id and path != keep:
+            log.warning("removing %s, left by a writer that did not finish", path.name)
+            path.unlink(missing_ok=True)
+    folder = store.version_path(collection_id, 0).parent
+    if not folder.is_dir():
+        return
+    recorded = {record.version for record in store.catalog.versions(collection_id)}
+    current = store.path(collection_id)
+    for path in sorted(folder.iterdir()):
+        found = VERSION_NAME.fullmatch(path.name)
+        if found is None or int(found["n"]) in recorded:
+            continue
+        if current.exists() and os.path.samefile(path, current):
+            log.warning("recording %s/%s: published, but its writer died", collection_id, path)
+            store.catalog.add_version(_record_of(collection_id, int(found["n"]), path))
+        else:
+            log.warning("removing %s/%s: never published", collection_id, path.name)
+            path.unlink(missing_ok=True)
+
+
+def _record_of(collection_id: str, version: int, path: Path) -> VersionRecord:
+    """The version record a commit writes into the file's metadata before publishing it."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        document = orjson.loads(gpkg_format.read_metadata(conn))
+        info = read_metadata(conn, (0, 0)).info.model_copy(update={"version": version})
+    finally:
+        conn.close()
+    written = document.get("record") or {}
+    report = written.get("report")
+    return VersionRecord(
+        collection=collection_id,
+        version=version,
+        created=written.get("created") or _stamp(path, info.updated),
+        entity=written.get("entity"),
+        key_id=written.get("key_id"),
+        operation=written.get("operation") or "recovered",
+        features=info.feature_count,
+        location=path.name,
+        info=info.model_dump_json(),
+        report=orjson.dumps(report).decode() if report else None,
+    )
+
+
+def _stamp(path: Path, updated: datetime | None) -> str:
+    when = updated or datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
