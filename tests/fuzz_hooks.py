@@ -4,14 +4,19 @@ SCHEMATHESIS_HOOKS): what the OpenAPI document cannot say, made true of valid re
 A JSON Schema states each value's form, not how values relate or what exists: an interval's
 start before its end, a box's corners in order and inside CRS84, an EPSG code PROJ knows, a
 cursor the service issued, a filter in CQL2's grammar, a sort key given once, an entity that
-exists. A schema-valid request that breaks one of these is rightly a 400, so each positive
-case is brought within them before it is sent (nothing else is changed, and negative cases are
-sent as generated, except for `limit`, below).
+exists; and which ETag a feature has now. A schema-valid request that breaks one of these
+is rightly a 400 (or 412), so each positive case is brought within them before it is sent
+(nothing else is changed, and negative cases are sent as generated, except for `limit`,
+below). GIS_FUZZ_URL and GIS_FUZZ_TOKEN name the server and its admin key.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import urllib.error
+import urllib.parse
+import urllib.request
 from typing import Any
 
 import schemathesis
@@ -121,12 +126,43 @@ def _query(query: dict[str, Any], generic: bool) -> None:
         query.pop("skipGeometry", None)  # a FlatGeobuf file needs geometry
 
 
+def _set_header(case: Any, name: str, value: str) -> None:
+    if case.headers is None:
+        case.headers = {name: value}
+    else:
+        case.headers[name] = value
+
+
+def _current_etag(case: Any) -> str | None:
+    """The feature's ETag now, in the CRS the request's Content-Crs names (what If-Match
+    must carry); None when it cannot be read (absent, hidden: the request answers that)."""
+    params = case.path_parameters or {}
+    crs = str((case.headers or {}).get("Content-Crs", "")).strip("<>")
+    url = "{}/collections/{}/items/{}".format(
+        os.environ["GIS_FUZZ_URL"],
+        urllib.parse.quote(str(params.get("collectionId", "")), safe="%"),
+        urllib.parse.quote(str(params.get("featureId", "")), safe="%"),
+    )
+    if crs:
+        url += "?" + urllib.parse.urlencode({"crs": crs})
+    get = urllib.request.Request(url, headers={"Authorization": os.environ["GIS_FUZZ_TOKEN"]})
+    try:
+        with urllib.request.urlopen(get, timeout=10) as response:
+            return response.headers.get("ETag")
+    except (urllib.error.URLError, ValueError):
+        return None
+
+
 def _positive(case: Any) -> None:
     path = case.operation.path
+    if path.endswith("/items/{featureId}") and case.method.upper() in ("PUT", "PATCH", "DELETE"):
+        etag = _current_etag(case)
+        if etag is not None:
+            _set_header(case, "If-Match", etag)
     if isinstance(case.query, dict):
         _query(case.query, generic="{collectionId}" in path)
-    if isinstance(case.headers, dict) and "Content-Crs" in case.headers:
-        case.headers["Content-Crs"] = _known_crs(case.headers["Content-Crs"])
+    if case.headers is not None and "Content-Crs" in case.headers:
+        _set_header(case, "Content-Crs", _known_crs(case.headers["Content-Crs"]))
     body = case.body
     if path.endswith("/access") and isinstance(body, dict):
         grants = body.get("entities")

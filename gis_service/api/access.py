@@ -7,7 +7,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..domain.access import AccessPolicy, Grant, Principal, Visibility, can_administer
-from ..errors import Forbidden, InvalidParameter
+from ..errors import Forbidden, InvalidParameter, Unauthorized
 from ..store.base import Store
 from .audit import note
 from .bodies import parse_model
@@ -45,6 +45,8 @@ def _may_see_policy(principal: Principal, policy: AccessPolicy) -> bool:
 @router.get("/collections/{collectionId}/access", summary="Who may see this collection")
 async def get_access(request: Request, resolved: ResolvedDep, principal: PrincipalDep) -> Response:
     reject_unknown(request, frozenset())
+    if principal.entity is None:  # no key: say so (401), as for the keys
+        raise Unauthorized("sharing settings need an API key (Authorization: Bearer ...)")
     if not _may_see_policy(principal, resolved.policy):
         raise Forbidden("only the owning entity's members see its sharing settings")
     return Response(_document(resolved.policy), media_type=JSON)
@@ -62,6 +64,8 @@ async def put_access(
     request: Request, resolved: ResolvedDep, principal: PrincipalDep, store: StoreDep
 ) -> Response:
     reject_unknown(request, frozenset())
+    if principal.entity is None:
+        raise Unauthorized("changing sharing settings needs an API key (Authorization: Bearer ...)")
     if not can_administer(principal, resolved.policy):
         raise Forbidden(f"only admins of {resolved.policy.owner or 'the owner'} may change this")
     body = parse_model(AccessBody, await sharing_body(request))

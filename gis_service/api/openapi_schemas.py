@@ -66,6 +66,29 @@ CONTENT_CRS_HEADER: dict[str, Any] = {
     }
 }
 
+#: Request bodies (Part 4): what one document for every collection can say of a feature.
+_GEOMETRY_TYPES = [
+    "Point",
+    "MultiPoint",
+    "LineString",
+    "MultiLineString",
+    "Polygon",
+    "MultiPolygon",
+    "GeometryCollection",
+]
+GEOMETRY_BODY: dict[str, Any] = {
+    "type": "object",
+    "nullable": True,
+    "required": ["type"],
+    "description": "A GeoJSON geometry (valid: closed rings, coordinates in the CRS's area).",
+    "properties": {"type": {"type": "string", "enum": _GEOMETRY_TYPES}},
+}
+PROPERTIES_BODY: dict[str, Any] = {
+    "type": "object",
+    "nullable": True,
+    "description": "The collection's own properties (see its queryables), each of its type.",
+}
+
 
 def location_header(what: str) -> dict[str, Any]:
     return {"Location": {"schema": {"type": "string", "format": "uri"}, "description": what}}

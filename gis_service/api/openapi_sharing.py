@@ -11,8 +11,10 @@ from .openapi_schemas import (
     DATETIME_PATTERN,
     ENTITY_ID_SCHEMA,
     ETAG_HEADER,
+    GEOMETRY_BODY,
     JOB_ID_SCHEMA,
     KEY_ID_SCHEMA,
+    PROPERTIES_BODY,
     SHARING_ANSWERS,
     VERSION_SCHEMA,
     location_header,
@@ -121,7 +123,12 @@ def _form(fields: dict[str, Any], required: list[str]) -> dict[str, Any]:
             "required": True,
             "content": {
                 "multipart/form-data": {
-                    "schema": {"type": "object", "required": required, "properties": fields}
+                    "schema": {
+                        "type": "object",
+                        "required": required,
+                        "properties": fields,
+                        "additionalProperties": False,
+                    }
                 }
             },
         }
@@ -300,29 +307,6 @@ def new_collection_operation() -> dict[str, Any]:
     return operation
 
 
-_GEOMETRY_TYPES = [
-    "Point",
-    "MultiPoint",
-    "LineString",
-    "MultiLineString",
-    "Polygon",
-    "MultiPolygon",
-    "GeometryCollection",
-]
-_GEOMETRY = {
-    "type": "object",
-    "nullable": True,
-    "required": ["type"],
-    "description": "A GeoJSON geometry (valid: closed rings, coordinates in the CRS's area).",
-    "properties": {"type": {"type": "string", "enum": _GEOMETRY_TYPES}},
-}
-_PROPERTIES = {
-    "type": "object",
-    "nullable": True,
-    "description": "The collection's own properties (see its queryables), each of its type.",
-}
-
-
 def _editing_headers() -> tuple[dict[str, Any], dict[str, Any]]:
     if_match = {
         "name": "If-Match",
@@ -350,15 +334,15 @@ def editing_operations() -> tuple[dict[str, Any], dict[str, Any]]:
         "required": ["type"],
         "properties": {
             "type": {"type": "string", "enum": ["Feature"]},
-            "geometry": _GEOMETRY,
-            "properties": _PROPERTIES,
+            "geometry": GEOMETRY_BODY,
+            "properties": PROPERTIES_BODY,
         },
     }
     patch = {
         "type": "object",
         "description": "A JSON merge patch of a Feature: given properties replace (null "
         "clears), a given geometry replaces.",
-        "properties": {"geometry": _GEOMETRY, "properties": _PROPERTIES},
+        "properties": {"geometry": GEOMETRY_BODY, "properties": PROPERTIES_BODY},
     }
     if_match, content_crs = _editing_headers()
     written = {**ETAG_HEADER, **location_header("The feature.")}
