@@ -15,7 +15,7 @@ import shapely
 from fastapi.testclient import TestClient
 
 from gis_service.app import create_app
-from gis_service.domain.access import Entity, Role, new_key
+from gis_service.domain.access import AccessPolicy, Entity, Role, Visibility, new_key
 from gis_service.domain.collection import CollectionInfo, PropertyDef, PropertyType
 from gis_service.errors import Conflict
 from gis_service.ingest import IngestOptions, import_file
@@ -207,6 +207,29 @@ def test_create_over_a_cli_import_is_409_and_keeps_it_public(world, tmp_path):
         assert "x" not in store.catalog.access_map()
     finally:
         store.close()
+
+
+def test_a_failed_create_puts_back_a_policy_left_by_no_collection(world):
+    """An access row without a collection (a killed CLI import left it) is put back as it
+    was when a create fails, and replaced when one succeeds."""
+    store = open_store(world.settings)
+    try:
+        store.catalog.set_access("x", AccessPolicy(owner="b", visibility=Visibility.PUBLIC))
+        left = store.catalog.access_text("x")
+    finally:
+        store.close()
+    with TestClient(create_app(world.settings)) as client:
+        res = create(client, world.headers["a-editor"], "x", BROKEN)
+        assert res.status_code == 400, res.text
+        store = open_store(world.settings)
+        try:
+            assert store.catalog.access_text("x") == left
+        finally:
+            store.close()
+        res = create(client, world.headers["a-editor"], "x", DISTRICTS)
+        assert res.status_code == 201, res.text
+        access = client.get("/collections/x/access", headers=world.headers["a-admin"]).json()
+        assert (access["owner"], access["visibility"]) == ("a", "private")
 
 
 # -- the write path itself refuses to replace when it is a create ---------------------------

@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 TMP_NAME = re.compile(r"\.(?P<id>.+)\.[0-9a-f]{32}\.tmp")
-VERSION_NAME = re.compile(r"(?P<n>[0-9]+)\.gpkg")
 
 
 def lock_path(store: GeoPackageStore, collection_id: str) -> Path:
@@ -63,9 +62,9 @@ def recover_folder(store: GeoPackageStore) -> None:
         if found := TMP_NAME.fullmatch(path.name):
             suspects.add(found["id"])
     for folder in (store.folder / ".versions").glob("*"):
-        numbers = [int(m["n"]) for p in folder.iterdir() if (m := VERSION_NAME.fullmatch(p.name))]
-        if numbers and max(numbers) > store.catalog.latest_version(folder.name):
-            suspects.add(folder.name)
+        cid = folder.name  # a version file past the latest recorded one is a leftover
+        if store.version_path(cid, store.catalog.latest_version(cid) + 1).exists():
+            suspects.add(cid)
     for collection_id in sorted(suspects):
         with _unless_writing(store, collection_id) as free:
             if free:
@@ -82,21 +81,20 @@ def recover_locked(store: GeoPackageStore, collection_id: str, keep: Path | None
         if found and found["id"] == collection_id and path != keep:
             log.warning("removing %s, left by a writer that did not finish", path.name)
             path.unlink(missing_ok=True)
-    folder = store.version_path(collection_id, 0).parent
-    if not folder.is_dir():
-        return
-    recorded = {record.version for record in store.catalog.versions(collection_id)}
+    # A commit only ever writes the version after the latest recorded one: look there
+    # (one stat per commit, however many versions the collection has).
     current = store.path(collection_id)
-    for path in sorted(folder.iterdir()):
-        found = VERSION_NAME.fullmatch(path.name)
-        if found is None or int(found["n"]) in recorded:
-            continue
+    version = store.catalog.latest_version(collection_id) + 1
+    while (path := store.version_path(collection_id, version)).exists():
         if current.exists() and os.path.samefile(path, current):
-            log.warning("recording %s/%s: published, but its writer died", collection_id, path)
-            store.catalog.add_version(_record_of(collection_id, int(found["n"]), path))
+            log.warning(
+                "recording %s version %s: published, but its writer died", collection_id, version
+            )
+            store.catalog.add_version(_record_of(collection_id, version, path))
         else:
-            log.warning("removing %s/%s: never published", collection_id, path.name)
+            log.warning("removing %s version %s: never published", collection_id, version)
             path.unlink(missing_ok=True)
+        version += 1
 
 
 def _record_of(collection_id: str, version: int, path: Path) -> VersionRecord:
