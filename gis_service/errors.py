@@ -125,6 +125,17 @@ class Busy(ServiceError):
     title = "Busy"
 
 
+class WriterBusy(Busy):
+    """Another writer of the collection held its turn past this request's deadline."""
+
+    def __init__(self, collection_id: str, retry_after: int = 1) -> None:
+        super().__init__(
+            f"another change to collection {collection_id!r} kept this one waiting too long;"
+            " try again in a moment"
+        )
+        self.headers = {"Retry-After": str(retry_after)}
+
+
 class StoreUnavailable(ServiceError):
     """The database cannot be reached now (stopped, restarting, out of connections).
 
@@ -162,6 +173,7 @@ STATUS_CODES: dict[type[ServiceError], int] = {
     PreconditionRequired: 428,
     QueryTimeout: 503,
     Busy: 503,
+    WriterBusy: 503,
     StoreUnavailable: 503,
     StoreError: 500,
 }

@@ -34,8 +34,9 @@ from ..errors import (
 )
 from ..ingest.validate import check_batch
 from ..settings import Settings
-from ..store.base import Actor, Feature, Store
-from ..store.edits import EditBatch, apply_edits
+from ..store.base import Actor, CollectionWriter, Feature, Store
+from ..store.edits import EditBatch, Edited, apply_edits
+from ..store.turns import deadline_after
 from .audit import note
 from .deps import PrincipalDep, Resolved, ResolvedDep, SettingsDep, StoreDep
 from .encoding import etag_matches, feature_dict, feature_etag, geometry_fragments
@@ -149,12 +150,9 @@ def _feature_in(
     return geometry, _properties(info, body.get("properties") or {})
 
 
-def _current(
-    store: Store, info: CollectionInfo, fid: int, crs: ServiceCrs | None = None
-) -> tuple[str, Feature]:
-    """The feature and the ETag of its GeoJSON in `crs` (what a GET with `crs` answers)."""
-    feature = store.get_feature(collection=info, fid=fid)  # 404 when it is not there
-    return feature_etag(feature_dict(feature, geometry_fragments([feature], crs)[0])), feature
+def _etag(feature: Feature, crs: ServiceCrs | None = None) -> str:
+    """The ETag of the feature's GeoJSON in `crs` (what a GET with `crs` answers)."""
+    return feature_etag(feature_dict(feature, geometry_fragments([feature], crs)[0]))
 
 
 def _fid(info: CollectionInfo, feature_id: str) -> int:
@@ -164,13 +162,18 @@ def _fid(info: CollectionInfo, feature_id: str) -> int:
     return fid
 
 
-async def _answer(
-    store: Store, info: CollectionInfo, fid: int, status: int, base: str, crs: ServiceCrs
+def _answer(
+    info: CollectionInfo, edited: Edited, status: int, base: str, crs: ServiceCrs
 ) -> Response:
-    etag, _feature = await run_in_threadpool(_current, store, info, fid, crs)
+    """The ETag of the state this edit created (read back before it was published: by
+    now another writer may have changed the feature again), in the client's CRS."""
+    feature = edited.features[0]
     return Response(
         status_code=status,
-        headers={"ETag": etag, "Location": f"{base}/collections/{info.id}/items/{fid}"},
+        headers={
+            "ETag": _etag(feature, crs),
+            "Location": f"{base}/collections/{info.id}/items/{feature.fid}",
+        },
     )
 
 
@@ -188,9 +191,12 @@ async def create_item(
     geometry, props = _feature_in(info, await feature_body(request), crs)
     edits = EditBatch(geometries=[geometry], properties=[props], fids=[None])
     actor = Actor("insert", principal.entity, principal.key_id)
-    (fid,) = await run_in_threadpool(apply_edits, store, info, lambda: edits, actor)
+    deadline = deadline_after(settings.statement_timeout_ms)  # for the writer's turn
+    edited = await run_in_threadpool(
+        apply_edits, store, info, lambda _writer: edits, actor, deadline
+    )
     note(request, info.id, "insert", 1)
-    return await _answer(store, info, fid, 201, base_url(request, settings), crs)
+    return _answer(info, edited, 201, base_url(request, settings), crs)
 
 
 Plan = Callable[[CollectionInfo, Feature, bytes, ServiceCrs], EditBatch]
@@ -201,10 +207,12 @@ async def _change(
     resolved: Resolved,
     principal: Principal,
     store: Store,
+    settings: Settings,
     feature_id: str,
     plan: Plan,
-) -> int:
-    """PUT, PATCH and DELETE: If-Match is checked under the collection's writer turn."""
+) -> Edited:
+    """PUT, PATCH and DELETE: If-Match is checked under the collection's writer turn,
+    against the feature as the writer copied it (its own connection: no second one)."""
     require_writer(principal, resolved)
     info = resolved.info
     fid = _fid(info, feature_id)
@@ -214,15 +222,21 @@ async def _change(
     raw = await feature_body(request)
     crs = body_crs(request)
 
-    def edits() -> EditBatch:
-        etag, current = _current(store, info, fid, crs)
-        if not etag_matches(expected, etag):
+    def check(current: Feature) -> Feature:
+        if not etag_matches(expected, _etag(current, crs)):
             raise PreconditionFailed(f"feature {fid} changed since that ETag; GET it again")
-        return plan(info, current, raw, crs)
+        return current
+
+    # A tag stale already is refused without the writer's turn (editors of one feature
+    # queue for it); the check that counts is the one under the turn.
+    check(await store.get_feature_async(collection=info, fid=fid))  # 404 when not there
+
+    def edits(writer: CollectionWriter) -> EditBatch:
+        return plan(info, check(writer.get_feature(fid)), raw, crs)
 
     actor = Actor(f"{request.method.lower()} feature {fid}", principal.entity, principal.key_id)
-    await run_in_threadpool(apply_edits, store, info, edits, actor)
-    return fid
+    deadline = deadline_after(settings.statement_timeout_ms)  # for the writer's turn
+    return await run_in_threadpool(apply_edits, store, info, edits, actor, deadline)
 
 
 def _replace(
@@ -263,11 +277,11 @@ async def _change_and_answer(
     edit: Plan,
     operation: str,
 ) -> Response:
-    """PUT and PATCH: apply the edit, record it, answer the feature as it now is."""
-    fid = await _change(request, resolved, principal, store, feature_id, edit)
+    """PUT and PATCH: apply the edit, record it, answer the ETag of what it wrote."""
+    edited = await _change(request, resolved, principal, store, settings, feature_id, edit)
     note(request, resolved.info.id, operation, 1)
     base = base_url(request, settings)
-    return await _answer(store, resolved.info, fid, 200, base, body_crs(request))
+    return _answer(resolved.info, edited, 200, base, body_crs(request))
 
 
 @router.put("/collections/{collectionId}/items/{featureId}", summary="Replace a feature")
@@ -304,8 +318,9 @@ async def delete_item(
     resolved: ResolvedDep,
     principal: PrincipalDep,
     store: StoreDep,
+    settings: SettingsDep,
     featureId: str,
 ) -> Response:
-    await _change(request, resolved, principal, store, featureId, _delete)
+    await _change(request, resolved, principal, store, settings, featureId, _delete)
     note(request, resolved.info.id, "delete-feature", 1)
     return Response(status_code=204)

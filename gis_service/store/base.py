@@ -123,6 +123,14 @@ class CollectionWriter(ABC):
         """Remove rows by id (edits of an appending writer)."""
 
     @abstractmethod
+    def get_feature(self, fid: int) -> Feature:
+        """A row of this generation as it stands (copied or written); FeatureNotFound.
+
+        Read on the writer's own connection or copy: the writer whose turn it is needs
+        nothing another writer, waiting for that turn, could be holding.
+        """
+
+    @abstractmethod
     def commit(self, info: CollectionInfo) -> None:
         """Publish atomically, replacing any previous generation."""
 
@@ -222,15 +230,18 @@ class Store(ABC):
         keep_existing: bool = False,
         from_version: int | None = None,
         create_only: bool = False,
+        deadline: float | None = None,
     ) -> CollectionWriter:
         """Start writing a collection (new or replacing); see CollectionWriter.
 
         With `keep_existing` the new generation starts as a copy of the current one (an
         append); `properties` must then be the collection's own.
+        The writer's turn is waited for until `deadline` (`time.monotonic()`; by default the
+        statement timeout from now), then WriterBusy is raised.
         """
         if not valid_collection_id(collection_id):
             raise IngestError(f"collection id {collection_id!r} is not allowed")
-        writer = self._writer(collection_id, properties, keep_existing, from_version)
+        writer = self._writer(collection_id, properties, keep_existing, from_version, deadline)
         writer.create_only = create_only
         return writer
 
@@ -241,6 +252,7 @@ class Store(ABC):
         properties: list[PropertyDef],
         keep_existing: bool,
         from_version: int | None,
+        deadline: float | None = None,
     ) -> CollectionWriter:
         """`from_version`: start from that version's rows instead of the current ones."""
 

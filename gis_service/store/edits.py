@@ -16,7 +16,8 @@ import shapely
 
 from ..domain.collection import GEOMETRY_TYPE_NAMES, CollectionInfo
 from ..domain.values import format_datetime, parse_datetime_text
-from .base import Actor, FeatureBatch, Store
+from ..errors import Conflict
+from .base import Actor, CollectionWriter, Feature, FeatureBatch, Store
 
 
 @dataclass
@@ -29,23 +30,39 @@ class EditBatch:
     deletes: list[int] = field(default_factory=list)
 
 
+@dataclass
+class Edited:
+    """The ids written, and those rows as the version the edit published holds them."""
+
+    fids: list[int]
+    features: list[Feature]
+
+
 def apply_edits(
     store: Store,
     collection: CollectionInfo,
-    plan: Callable[[], EditBatch],
+    plan: Callable[[CollectionWriter], EditBatch],
     actor: Actor | None = None,
-) -> list[int]:
-    """Apply the edits `plan()` returns under the writer's turn; the written rows' ids.
+    deadline: float | None = None,
+) -> Edited:
+    """Apply the edits `plan(writer)` returns under the writer's turn.
 
     `plan` runs once no other writer can change the collection, so preconditions it checks
-    (If-Match) still hold when the edits land.
+    (If-Match, against `writer.get_feature`) still hold when the edits land. The written
+    rows are read back from the writer before it publishes: what this edit created, not
+    what a later writer may have made of it by the time the answer is sent.
     """
     with store.replace_collection(
-        collection_id=collection.id, properties=collection.properties, keep_existing=True
+        collection_id=collection.id,
+        properties=collection.properties,
+        keep_existing=True,
+        deadline=deadline,
     ) as writer:
-        writer.actor = actor or Actor("edit")
-        edits = plan()
         current = writer.previous or collection
+        if current.properties != collection.properties:
+            raise Conflict(f"collection {collection.id!r} was replaced meanwhile; GET it again")
+        writer.actor = actor or Actor("edit")
+        edits = plan(writer)
         next_fid = writer.next_fid
         fids = []
         for fid in edits.fids:
@@ -63,8 +80,9 @@ def apply_edits(
             writer.write(
                 FeatureBatch(fids=np.array(fids, dtype=np.int64), geometries=geoms, columns=columns)
             )
+        written = [writer.get_feature(fid) for fid in fids]
         writer.commit(_updated(current, geoms, len(fids), edits))
-    return fids
+    return Edited(fids, written)
 
 
 def _updated(

@@ -36,6 +36,7 @@ from .paging import check_filters, run_page
 from .rows import run
 from .sql import build_where, quote
 from .streaming import FeatureStream, selection_sql
+from .turns import Turns
 
 MMAP_BYTES = 1 << 30
 CATALOG_FILE = "catalog.sqlite"
@@ -60,6 +61,7 @@ class GeoPackageStore(Store):
         self._local = threading.local()
         self._opened: dict[str, Opened] = {}
         self.counts = CountCache()
+        self.turns = Turns()  # writers of a collection in this process queue here
         self.catalog = Catalog(self._catalog_connection, "?")
         gpkg_recovery.recover_folder(self)
         self.prune_epoch = 0  # counts pruning passes: threads then close what went
@@ -211,15 +213,16 @@ class GeoPackageStore(Store):
         properties: list[PropertyDef],
         keep_existing: bool,
         from_version: int | None,
+        deadline: float | None = None,
     ) -> CollectionWriter:
         if not keep_existing:
-            return GpkgWriter(self, collection_id, properties)
+            return GpkgWriter(self, collection_id, properties, deadline=deadline)
         self.get_collection(collection_id)  # raises CollectionNotFound
         source = self.path(collection_id)
         if from_version is not None:
             self.version_info(collection_id, from_version)  # raises VersionNotFound
             source = self.version_path(collection_id, from_version)
-        return GpkgWriter(self, collection_id, properties, copy_of=source)
+        return GpkgWriter(self, collection_id, properties, copy_of=source, deadline=deadline)
 
     def changes(self, *, collection_id: str, since: int) -> Changes:
         conn, opened = self._connect(collection_id)

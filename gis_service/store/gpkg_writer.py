@@ -10,6 +10,8 @@ import fcntl
 import os
 import shutil
 import sqlite3
+import threading
+import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,13 +21,15 @@ import orjson
 import shapely
 
 from ..domain.collection import CollectionInfo, PropertyDef, PropertyType
-from ..errors import Conflict
+from ..errors import Conflict, WriterBusy
 from . import gpkg_format, gpkg_recovery
-from .base import Actor, CollectionWriter, FeatureBatch
+from .base import Actor, CollectionWriter, Feature, FeatureBatch
 from .catalog import VersionRecord
-from .gpkg_query import Layout, bind_column, read_metadata
+from .gpkg_query import GpkgRows, Layout, bind_column, read_metadata
 from .indexing import indexed
+from .rows import run
 from .sql import quote
+from .turns import SHORTEST, deadline_after, left, passed
 
 if TYPE_CHECKING:
     from .geopackage import GeoPackageStore
@@ -47,16 +51,16 @@ class GpkgWriter(CollectionWriter):
         collection_id: str,
         properties: list[PropertyDef],
         copy_of: Path | None = None,
+        deadline: float | None = None,
     ):
         self.store = store
+        self.collection_id = collection_id
         self.final = store.path(collection_id)
         self.tmp = store.folder / f".{collection_id}.{uuid.uuid4().hex}.tmp"
         self.properties = properties
-        # One writer per collection at a time, across processes: an append copies the
-        # current generation, and two appends from the same copy would lose one of them.
-        lock_path = store.folder / f".{collection_id}.lock"  # kept: unlinking would race
-        self._lock: BinaryIO | None = lock_path.open("ab")  # held until commit or abort
-        fcntl.flock(self._lock, fcntl.LOCK_EX)
+        if deadline is None:
+            deadline = deadline_after(store.statement_timeout_ms)
+        self._take_turn(deadline)
         try:
             self._open(collection_id, copy_of)
         except BaseException:
@@ -64,11 +68,50 @@ class GpkgWriter(CollectionWriter):
             self.tmp.unlink(missing_ok=True)
             raise
 
+    def _take_turn(self, deadline: float | None) -> None:
+        """One writer per collection at a time, across processes: an append copies the
+        current generation, and two appends from the same copy would lose one of them.
+
+        Threads of this process queue on an in-process lock, processes on the lock file
+        (tried until the deadline: flock itself cannot wait boundedly).
+        """
+        lock_path = self.store.folder / f".{self.collection_id}.lock"  # kept: unlinking races
+        self._turn: threading.Lock | None = self.store.turns.take(
+            str(lock_path), deadline, self.collection_id
+        )
+        self._lock: BinaryIO | None = None
+        try:
+            self._lock = lock_path.open("ab")  # held until commit or abort
+            flags = fcntl.LOCK_EX if deadline is None else fcntl.LOCK_EX | fcntl.LOCK_NB
+            pause = SHORTEST
+            while True:
+                try:
+                    fcntl.flock(self._lock, flags)
+                    return
+                except BlockingIOError:
+                    if passed(deadline):
+                        raise WriterBusy(self.collection_id) from None
+                time.sleep(min(pause, left(deadline) or pause))
+                pause = min(pause * 2, 0.01)  # short: the other process's turns are short
+        except BaseException:
+            self._unlock()
+            raise
+
     def _unlock(self) -> None:
         if self._lock is not None:
             fcntl.flock(self._lock, fcntl.LOCK_UN)
             self._lock.close()
             self._lock = None
+        turn, self._turn = self._turn, None
+        if turn is not None:
+            turn.release()
+
+    def get_feature(self, fid: int) -> Feature:
+        """The row as this generation holds it now: copied, or as written."""
+        info = self.previous or CollectionInfo(
+            id=self.collection_id, title=self.collection_id, properties=self.properties
+        )
+        return run(self.conn, GpkgRows(info, self.layout).by_id(fid, self.collection_id))
 
     def _open(self, collection_id: str, copy_of: Path | None) -> None:
         properties = self.properties

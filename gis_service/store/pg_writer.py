@@ -10,25 +10,30 @@ thread sends each batch while the next is prepared, so client and server work ov
 from __future__ import annotations
 
 import re
+import threading
 import uuid
 from contextlib import AbstractContextManager, suppress
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import orjson
+import psycopg
 import shapely
 from psycopg import Copy
 from psycopg.copy import QueuedLibpqWriter
 from psycopg.types.json import Jsonb
+from psycopg_pool import PoolTimeout
 
 from ..domain.collection import CollectionInfo, PropertyDef, PropertyType
-from ..errors import Conflict
-from .base import Actor, CollectionWriter, FeatureBatch
+from ..errors import Conflict, WriterBusy
+from .base import Actor, CollectionWriter, Feature, FeatureBatch
 from .indexing import indexed, pg_indexes
 from .pg_copy import copy_text
 from .pg_filters import CASTS
-from .pg_query import column_name
+from .pg_query import PgRows, column_name
+from .rows import run
 from .sql import quote
+from .turns import deadline_after, left
 
 if TYPE_CHECKING:
     from .postgis import PostgisStore
@@ -46,24 +51,82 @@ _CHUNK = 1 << 16
 class PgWriter(CollectionWriter):
     """Holds one connection and one transaction from the first row to the swap."""
 
-    def __init__(self, store: PostgisStore, collection_id: str, properties: list[PropertyDef]):
+    def __init__(
+        self,
+        store: PostgisStore,
+        collection_id: str,
+        properties: list[PropertyDef],
+        deadline: float | None = None,
+    ):
         self.store = store
         self.collection_id = collection_id
         slug = re.sub(r"[^a-z0-9_]", "_", collection_id.lower())[:40]
         self.table_name = f"f_{slug}_{uuid.uuid4().hex[:8]}"
         self.table = f"{quote(store.schema)}.{quote(self.table_name)}"
         self.properties = properties
-        self._conn_cm = store.pool.connection()
-        self.conn = self._conn_cm.__enter__()
-        self.conn.autocommit = False
-        self.conn.execute("SET LOCAL statement_timeout = 0")
+        self._copying: AbstractContextManager[Copy] | None = None
+        self._copy: Copy | None = None
+        if deadline is None:
+            deadline = deadline_after(store.statement_timeout_ms)
+        self._take_turn(deadline)
+        try:
+            self._prepare(properties)
+        except BaseException:
+            self.abort()
+            raise
+
+    def _take_turn(self, deadline: float | None) -> None:
+        """One writer per collection at a time (held to commit): edits copy the current rows.
+
+        In this process writers queue for the turn before taking a pooled connection, so
+        one waiting holds none; across processes the advisory lock decides, waited for no
+        longer than the deadline (lock_timeout). The holder needs no second connection.
+        """
+        key = f"{self.store.schema}.{self.collection_id}"
+        self._turn: threading.Lock | None = self.store.turns.take(key, deadline, self.collection_id)
+        try:
+            self._conn_cm = self.store.pool.connection(timeout=left(deadline))
+            self.conn = self._conn_cm.__enter__()
+        except BaseException as exc:
+            self._conn_cm = None
+            self._end_turn()
+            if isinstance(exc, PoolTimeout):
+                raise WriterBusy(self.collection_id) from None
+            raise
+        try:
+            self.conn.autocommit = False
+            wait = left(deadline)
+            # the wait is bounded by lock_timeout; the writer's statements by nothing
+            self.conn.execute(
+                "SELECT set_config('statement_timeout', '0', true),"
+                " set_config('lock_timeout', %s, true)",
+                ("0" if wait is None else f"{max(1, round(wait * 1000))}ms",),
+            )
+            self.conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (key,))
+            self.conn.execute("SELECT set_config('lock_timeout', '0', true)")
+        except BaseException as exc:
+            self.abort()
+            if isinstance(exc, psycopg.errors.LockNotAvailable):
+                raise WriterBusy(self.collection_id) from None
+            raise
+
+    def _end_turn(self) -> None:
+        turn, self._turn = self._turn, None
+        if turn is not None:
+            turn.release()
+
+    def get_feature(self, fid: int) -> Feature:
+        """The row as this generation holds it now: copied, or as written (on this writer's
+        own connection, so the writer whose turn it is needs no other)."""
+        self._end_copy()
+        info = self.previous or CollectionInfo(
+            id=self.collection_id, title=self.collection_id, properties=self.properties
+        )
+        return run(self.conn, PgRows(self.stage, info).by_id(fid, self.collection_id))
+
+    def _prepare(self, properties: list[PropertyDef]) -> None:
         self.conn.execute("SET LOCAL maintenance_work_mem = '256MB'")  # index builds sort in memory
         self.conn.execute("SET LOCAL work_mem = '256MB'")  # so does the spatial ORDER BY
-        # one writer per collection at a time (held to commit): appends copy the current rows
-        self.conn.execute(
-            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
-            (f"{store.schema}.{collection_id}",),
-        )
         # Text compares by code point, as every ORDER BY here and SQLite do; equality is the
         # same in any deterministic collation, and "C" sorts fastest when indexes are built.
         cols = ", ".join(
@@ -77,10 +140,8 @@ class PgWriter(CollectionWriter):
         self.conn.execute(f"CREATE TEMP TABLE {self.stage} (LIKE {self.table}) ON COMMIT DROP")
         self.columns = [quote(column_name(i)) for i in range(len(properties))]
         names = ", ".join(['"fid"', '"geom"', *self.columns])
-        self.copy_sql = f"COPY {self.stage} ({names}) FROM STDIN"
-        # one COPY, open from the first row to the next other statement
-        self._copying: AbstractContextManager[Copy] | None = None
-        self._copy: Copy | None = None
+        self.copy_sql = f"COPY {self.stage} ({names}) FROM STDIN"  # one, open from the
+        # first row to the next other statement
 
     def copy_current(self, version: int | None = None) -> None:
         """Start from the current generation's rows, or a version's (same positional columns)."""
@@ -211,7 +272,10 @@ class PgWriter(CollectionWriter):
             self._release()
 
     def _release(self) -> None:
-        if self._conn_cm is not None:
-            self.conn.autocommit = True
-            self._conn_cm.__exit__(None, None, None)
-            self._conn_cm = None
+        try:
+            if self._conn_cm is not None:
+                self.conn.autocommit = True
+                self._conn_cm.__exit__(None, None, None)
+                self._conn_cm = None
+        finally:
+            self._end_turn()  # after the connection: the next writer here may need it

@@ -38,6 +38,7 @@ from .pg_writer import PgWriter
 from .rows import Plan, run
 from .sql import build_where, quote
 from .streaming import FeatureStream
+from .turns import Turns
 
 T = TypeVar("T")
 
@@ -60,6 +61,7 @@ class PostgisStore(Store):
         self.statement_timeout_ms = statement_timeout_ms
         self.concurrency = pool_size
         self.counts = CountCache()
+        self.turns = Turns()  # writers of a collection in this process queue here
         self.generations = Generations()
         self.collections_table = f"{quote(schema)}.collections"
         self._current_sql = f"SELECT table_name FROM {self.collections_table} WHERE id = %s"
@@ -353,8 +355,9 @@ class PostgisStore(Store):
         properties: list[PropertyDef],
         keep_existing: bool,
         from_version: int | None,
+        deadline: float | None = None,
     ) -> CollectionWriter:
-        writer = PgWriter(self, collection_id, properties)
+        writer = PgWriter(self, collection_id, properties, deadline)
         if keep_existing:
             try:
                 writer.copy_current(from_version)
