@@ -35,7 +35,7 @@ from .conftest import DATA, ROOT, STORES, LiveServer, make_settings
 pytestmark = pytest.mark.slow  # nothing deselects `slow`: `make test` runs it
 
 SEED = 20240610
-MAX_EXAMPLES = 30
+MAX_EXAMPLES = 50
 TIME_LIMIT_S = 240  # the whole schemathesis run, per store (it takes ~1-2 minutes)
 ENTITY = "fuzz"
 #: id -> (file, temporal property, owner, visibility)

@@ -66,7 +66,7 @@ def _properties(names: list[str] | None = None) -> dict[str, Any]:
     item: dict[str, Any] = {"type": "string", "pattern": "^[^,]+$"}
     if names is not None:
         item = {"type": "string", "enum": names}
-    return {"type": "array", "items": item, "uniqueItems": True}
+    return {"type": "array", "items": item}  # a name given twice is taken once
 
 
 _SORTBY = (
