@@ -112,6 +112,7 @@ class CollectionWriter(ABC):
     actor: Actor | None = None
     #: The ingest report (as JSON) of the data this commit publishes, when there is one.
     report: dict[str, Any] | None = None
+    #: A create: `commit` raises Conflict (under the writer lock) if the collection exists.
     create_only: bool = False
 
     @abstractmethod
@@ -235,7 +236,8 @@ class Store(ABC):
         """Start writing a collection (new or replacing); see CollectionWriter.
 
         With `keep_existing` the new generation starts as a copy of the current one (an
-        append); `properties` must then be the collection's own.
+        append); `properties` must then be the collection's own. With `create_only` the
+        commit refuses to replace a collection that exists by then (whoever made it).
         The writer's turn is waited for until `deadline` (`time.monotonic()`; by default the
         statement timeout from now), then WriterBusy is raised.
         """

@@ -63,8 +63,8 @@ class GeoPackageStore(Store):
         self.counts = CountCache()
         self.turns = Turns()  # writers of a collection in this process queue here
         self.catalog = Catalog(self._catalog_connection, "?")
-        gpkg_recovery.recover_folder(self)
         self.prune_epoch = 0  # counts pruning passes: threads then close what went
+        gpkg_recovery.recover_folder(self)  # what writers killed mid-commit left behind
 
     @contextmanager
     def _catalog_connection(self) -> Iterator[sqlite3.Connection]:
