@@ -63,7 +63,8 @@ def _sortby(names: list[str] | None = None) -> dict[str, Any]:
 
 
 def _properties(names: list[str] | None = None) -> dict[str, Any]:
-    item: dict[str, Any] = {"type": "string", "pattern": "^[^,]+$"}
+    # Any text on the generic operations: `[""]` is sent as `properties=`, which is "none".
+    item: dict[str, Any] = {"type": "string"}
     if names is not None:
         item = {"type": "string", "enum": names}
     return {"type": "array", "items": item}  # a name given twice is taken once
