@@ -168,6 +168,18 @@ def test_numbers_are_ascii(world, name, value):
     problem(res, 400, name)
 
 
+@pytest.mark.parametrize(
+    "crs",
+    [
+        "EPSG:%D9%A4%D9%A3%D9%A2%D9%A6",  # EPSG:4326 in Arabic-Indic digits
+        "http://www.opengis.net/def/crs/EPSG/0/%C2%B2",
+        "EPSG:" + HUGE,
+    ],
+)
+def test_crs_codes_are_ascii(world, crs):
+    problem(world.client.get(f"/collections/sites/items?crs={crs}"), 400, "crs")
+
+
 def test_ascii_integers_with_a_sign_still_filter(world):
     assert world.ids("sites", capacity="10") == [1]
     assert world.ids("sites", capacity="+20") == [2]

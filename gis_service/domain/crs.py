@@ -180,8 +180,8 @@ def _load(authority: str, code: str) -> ServiceCrs | str:
         if code.upper() == "CRS84H":
             return "is three-dimensional; the data is two-dimensional (use CRS84)"
         return "is not a CRS this service knows (OGC: only CRS84)"
-    if not code.isdigit():
-        return "is not an EPSG code (expected digits)"
+    if not (code.isascii() and code.isdigit()) or len(code) > 9:
+        return "is not an EPSG code (expected ASCII digits)"
     code = str(int(code))
     try:
         crs = CRS.from_authority("EPSG", code)
