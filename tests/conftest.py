@@ -7,6 +7,7 @@ PostGIS comes from a throwaway cluster started here (or GIS_TEST_POSTGIS_URL); u
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -20,6 +21,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gis_service.app import create_app
+from gis_service.domain.access import Entity, Role, new_key
 from gis_service.ingest import IngestOptions, import_file
 from gis_service.settings import Settings
 from gis_service.store.base import Store
@@ -31,6 +33,17 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
 CQL2_DATA = ROOT / "tests" / "data" / "ogc-cql2"  # provenance: tests/data/README.md
 STORES = ["geopackage", "postgis"]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="session")
@@ -146,6 +159,23 @@ def empty_store(empty_settings: Settings) -> Iterator[Store]:
         store.close()
 
 
+def run_cli(settings: Settings, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`python -m gis_service.cli ARGS` as a user runs it, against the store of `settings`."""
+    return subprocess.run(
+        [sys.executable, "-m", "gis_service.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "GIS_STORE": settings.store,
+            "GIS_POSTGIS_SCHEMA": settings.postgis_schema,
+            **env,
+        },
+        timeout=120,
+    )
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -216,3 +246,80 @@ class LiveServer:
 def live_server(demo_settings: Settings) -> Iterator[LiveServer]:
     with LiveServer(demo_settings) as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's headless Chromium through Playwright; under CI a missing one fails the run.
+
+    Per module, not per session: while Playwright's sync API is open its event loop counts as
+    running in this thread, and a later test's asyncio.run() would refuse to start.
+    """
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI") == "true":
+            pytest.fail("chromium is not installed; CI must test the pages in a browser")
+        pytest.skip("chromium is not installed")
+    with playwright_api.sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            yield instance
+        finally:
+            instance.close()
+
+
+def watched_page(browser, **context: object) -> tuple:
+    """(context, page, errors): a new page whose script errors and console errors are kept."""
+    ctx = browser.new_context(**context)
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
+    return ctx, page, errors
+
+
+def issue_key(
+    store: Store, entity: str, role: Role, name_en: str | None = None, name_ar: str | None = None
+) -> dict[str, str]:
+    """An API key of `role` for `entity` (added first, named by its id unless told, if new).
+
+    Returns the Authorization header that carries the key.
+    """
+    if store.catalog.get_entity(entity) is None:
+        store.catalog.add_entity(
+            Entity(id=entity, name_en=name_en or entity, name_ar=name_ar or entity)
+        )
+    key = new_key()
+    store.catalog.add_key(key_id=key.key_id, entity=entity, role=role, secret_hash=key.secret_hash)
+    return {"Authorization": f"Bearer {key.token}"}
+
+
+def point_layer(
+    count: int,
+    label: str = "site",
+    *,
+    x0: float = 55.4,
+    y0: float = 25.3,
+    per_degree: int = 100,
+    number: str | None = "n",
+    **extra: object,
+) -> dict:
+    """A FeatureCollection of `count` points in a row east of (x0, y0), 1/per_degree apart.
+
+    Feature i has name f"{label} {i}", the integer property `number` = i (unless None), and
+    the constant properties `extra`. x is x0 + i / per_degree: a division, as tests wrote it.
+    """
+    features = []
+    for i in range(count):
+        properties: dict[str, object] = {"name": f"{label} {i}"}
+        if number is not None:
+            properties[number] = i
+        properties.update(extra)
+        features.append(
+            {
+                "type": "Feature",
+                "properties": properties,
+                "geometry": {"type": "Point", "coordinates": [x0 + i / per_degree, y0]},
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}

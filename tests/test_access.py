@@ -8,12 +8,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gis_service.app import create_app
-from gis_service.domain.access import AccessPolicy, Entity, Grant, Role, Visibility, new_key
+from gis_service.domain.access import AccessPolicy, Entity, Grant, Role, Visibility
 from gis_service.ingest import IngestOptions, import_file
 from gis_service.store.base import Store
 from gis_service.store.factory import open_store
 
-from .conftest import DATA, STORES, make_settings
+from .conftest import DATA, STORES, issue_key, make_settings
 
 OWNER, PARTNER, OTHER = "sha", "police", "civil"
 COLLECTIONS = {
@@ -33,12 +33,6 @@ READABLE = {
 }
 
 
-def issue(store: Store, entity: str, role: Role) -> str:
-    key = new_key()
-    store.catalog.add_key(key_id=key.key_id, entity=entity, role=role, secret_hash=key.secret_hash)
-    return key.token
-
-
 @pytest.fixture(scope="module", params=STORES)
 def world(request, tmp_path_factory) -> Iterator[tuple[TestClient, dict[str, dict], Store]]:
     settings = make_settings(request.param, request, tmp_path_factory.mktemp("access"))
@@ -52,14 +46,13 @@ def world(request, tmp_path_factory) -> Iterator[tuple[TestClient, dict[str, dic
     for cid, policy in COLLECTIONS.items():
         import_file(store, DATA / "districts.geojson", IngestOptions(collection_id=cid))
         store.catalog.set_access(cid, policy)
-    keys = {
-        "owner": issue(store, OWNER, Role.ADMIN),
-        "owner-editor": issue(store, OWNER, Role.EDITOR),
-        "partner": issue(store, PARTNER, Role.ADMIN),
-        "other": issue(store, OTHER, Role.ADMIN),
+    headers = {
+        "owner": issue_key(store, OWNER, Role.ADMIN),
+        "owner-editor": issue_key(store, OWNER, Role.EDITOR),
+        "partner": issue_key(store, PARTNER, Role.ADMIN),
+        "other": issue_key(store, OTHER, Role.ADMIN),
+        "anonymous": {},
     }
-    headers = {name: {"Authorization": f"Bearer {token}"} for name, token in keys.items()}
-    headers["anonymous"] = {}
     with TestClient(create_app(settings)) as client:
         yield client, headers, store
     store.close()

@@ -9,11 +9,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gis_service.app import create_app
-from gis_service.domain.access import AccessPolicy, Entity, Grant, Role, Visibility, new_key
+from gis_service.domain.access import AccessPolicy, Grant, Role, Visibility
 from gis_service.ingest import IngestOptions, import_file
 from gis_service.store.factory import open_store
 
-from .conftest import DATA, STORES, make_settings
+from .conftest import DATA, STORES, issue_key, make_settings
 
 
 @pytest.fixture(params=STORES)
@@ -22,13 +22,8 @@ def world(request, tmp_path) -> Iterator[tuple[TestClient, dict]]:
     store = open_store(settings)
     headers = {}
     for entity in ("sha", "police"):
-        store.catalog.add_entity(Entity(id=entity, name_en=entity, name_ar=entity))
         for role in (Role.ADMIN, Role.VIEWER):
-            key = new_key()
-            store.catalog.add_key(
-                key_id=key.key_id, entity=entity, role=role, secret_hash=key.secret_hash
-            )
-            headers[f"{entity}-{role.value}"] = {"Authorization": f"Bearer {key.token}"}
+            headers[f"{entity}-{role.value}"] = issue_key(store, entity, role)
     import_file(store, DATA / "districts.geojson", IngestOptions(collection_id="clinics"))
     store.catalog.set_access(
         "clinics",

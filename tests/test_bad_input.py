@@ -6,10 +6,7 @@ every kind of input, very long strings, and `datetime` against features with no 
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -21,7 +18,7 @@ import shapely
 from fastapi.testclient import TestClient
 
 from gis_service.app import create_app
-from gis_service.domain.access import AccessPolicy, Entity, Role, Visibility, new_key
+from gis_service.domain.access import AccessPolicy, Role, Visibility
 from gis_service.domain.filters import parse_filter
 from gis_service.domain.query import FeatureQuery
 from gis_service.errors import IngestError
@@ -35,7 +32,7 @@ from gis_service.store.postgis import PostgisStore
 from gis_service.store.sql import build_where
 from gis_service.store.sql import quote as quote_name
 
-from .conftest import ROOT, STORES, make_settings
+from .conftest import STORES, issue_key, make_settings, run_cli
 
 HUGE = "99999999999999999999"
 
@@ -84,11 +81,7 @@ def world(request, tmp_path_factory) -> Iterator[World]:
     tmp = tmp_path_factory.mktemp("bad-input")
     settings = make_settings(request.param, request, tmp)
     store = open_store(settings)
-    store.catalog.add_entity(Entity(id="sha", name_en="Health", name_ar="الصحة"))
-    key = new_key()
-    store.catalog.add_key(
-        key_id=key.key_id, entity="sha", role=Role.ADMIN, secret_hash=key.secret_hash
-    )
+    editor = issue_key(store, "sha", Role.ADMIN, "Health", "الصحة")
     for cid, content, temporal in (
         ("sites", SITES, ("when", None)),
         ("edits", SITES, ("when", None)),
@@ -98,7 +91,6 @@ def world(request, tmp_path_factory) -> Iterator[World]:
         path.write_bytes(content)
         import_file(store, path, IngestOptions(collection_id=cid, temporal=temporal))
         store.catalog.set_access(cid, AccessPolicy(owner="sha", visibility=Visibility.PUBLIC))
-    editor = {"Authorization": f"Bearer {key.token}"}
     with TestClient(create_app(settings)) as client:
         yield World(client, store, settings, editor)
     store.close()
@@ -283,18 +275,7 @@ def test_upload_metadata_with_nul_is_400(world, field):
 def test_cli_import_with_nul_is_refused(world, what, tmp_path: Path):
     path = tmp_path / "nul.geojson"
     path.write_bytes(NUL_FILES[what])
-    settings = world.settings
-    env = {**os.environ, "GIS_STORE": settings.store}
-    if settings.postgis_schema:
-        env["GIS_POSTGIS_SCHEMA"] = settings.postgis_schema
-    done = subprocess.run(
-        [sys.executable, "-m", "gis_service.cli", "import", str(path), "--collection", "nul-cli"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=120,
-    )
+    done = run_cli(world.settings, "import", str(path), "--collection", "nul-cli")
     assert done.returncode == 2, done.stderr
     assert "U+0000" in done.stderr
     assert world.client.get("/collections/nul-cli").status_code == 404

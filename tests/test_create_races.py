@@ -15,7 +15,7 @@ import shapely
 from fastapi.testclient import TestClient
 
 from gis_service.app import create_app
-from gis_service.domain.access import AccessPolicy, Entity, Role, Visibility, new_key
+from gis_service.domain.access import AccessPolicy, Role, Visibility
 from gis_service.domain.collection import CollectionInfo, PropertyDef, PropertyType
 from gis_service.errors import Conflict
 from gis_service.ingest import IngestOptions, import_file
@@ -23,7 +23,7 @@ from gis_service.settings import Settings
 from gis_service.store.base import FeatureBatch
 from gis_service.store.factory import open_store
 
-from .conftest import DATA, STORES, LiveServer, make_settings
+from .conftest import DATA, STORES, LiveServer, issue_key, make_settings
 
 FACILITIES = (DATA / "facilities.geojson").read_bytes()  # 5000 features, 1.4 MB
 DISTRICTS = (DATA / "districts.geojson").read_bytes()  # 100 features
@@ -42,13 +42,8 @@ def make_world(request, tmp_path: Path, **extra) -> World:
     headers = {}
     try:
         for entity in ("a", "b"):
-            store.catalog.add_entity(Entity(id=entity, name_en=entity, name_ar=entity))
             for role in (Role.EDITOR, Role.ADMIN):
-                key = new_key()
-                store.catalog.add_key(
-                    key_id=key.key_id, entity=entity, role=role, secret_hash=key.secret_hash
-                )
-                headers[f"{entity}-{role.value}"] = {"Authorization": f"Bearer {key.token}"}
+                headers[f"{entity}-{role.value}"] = issue_key(store, entity, role)
     finally:
         store.close()
     return World(settings, headers)

@@ -20,7 +20,7 @@ from pyproj import Transformer
 from gis_service.domain.crs import ADVERTISED_CRS, CRS84, resolve_crs
 from gis_service.errors import InvalidParameter
 
-from .conftest import DATA
+from .conftest import DATA, issue_key
 
 EPSG = "http://www.opengis.net/def/crs/EPSG/0/"
 CRS_CLASS = "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs"
@@ -493,16 +493,12 @@ def editable(empty_settings, tmp_path):
     from fastapi.testclient import TestClient
 
     from gis_service.app import create_app
-    from gis_service.domain.access import AccessPolicy, Entity, Role, Visibility, new_key
+    from gis_service.domain.access import AccessPolicy, Role, Visibility
     from gis_service.ingest import IngestOptions, import_file
     from gis_service.store.factory import open_store
 
     store = open_store(empty_settings)
-    store.catalog.add_entity(Entity(id="dm", name_en="dm", name_ar="dm"))
-    key = new_key()
-    store.catalog.add_key(
-        key_id=key.key_id, entity="dm", role=Role.EDITOR, secret_hash=key.secret_hash
-    )
+    auth = issue_key(store, "dm", Role.EDITOR)
     path = tmp_path / "sites.geojson"
     site = {"type": "Feature", "properties": {"name": "a"}, "geometry": None}
     site["geometry"] = {"type": "Point", "coordinates": [55.4, 25.3]}
@@ -511,7 +507,7 @@ def editable(empty_settings, tmp_path):
     store.catalog.set_access("sites", AccessPolicy(owner="dm", visibility=Visibility.PUBLIC))
     store.close()
     with TestClient(create_app(empty_settings)) as client:
-        yield client, {"Authorization": f"Bearer {key.token}"}
+        yield client, auth
 
 
 def point(xy) -> dict:

@@ -10,48 +10,32 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gis_service.app import create_app
-from gis_service.domain.access import AccessPolicy, Entity, Role, Visibility, new_key
+from gis_service.domain.access import AccessPolicy, Role, Visibility
 from gis_service.domain.query import Cursor
 from gis_service.ingest import IngestOptions, import_file
 from gis_service.store.factory import open_store
 
-from .conftest import STORES, make_settings
+from .conftest import STORES, issue_key, make_settings, point_layer
 
 FEATURES = 25
 
 
 def sites(label: str, count: int = FEATURES) -> bytes:
-    return orjson.dumps(
-        {
-            "type": "FeatureCollection",
-            "features": [
-                {
-                    "type": "Feature",
-                    "properties": {"name": f"{label} {i}", "rank": i},
-                    "geometry": {"type": "Point", "coordinates": [55.4 + i / 1000, 25.3]},
-                }
-                for i in range(count)
-            ],
-        }
-    )
+    return orjson.dumps(point_layer(count, label, per_degree=1000, number="rank"))
 
 
 @pytest.fixture(params=STORES)
 def world(request, tmp_path) -> Iterator[tuple[TestClient, dict[str, str]]]:
     settings = make_settings(request.param, request, tmp_path)
     store = open_store(settings)
-    store.catalog.add_entity(Entity(id="sha", name_en="sha", name_ar="sha"))
-    key = new_key()
-    store.catalog.add_key(
-        key_id=key.key_id, entity="sha", role=Role.ADMIN, secret_hash=key.secret_hash
-    )
+    auth = issue_key(store, "sha", Role.ADMIN)
     path = tmp_path / "sites.geojson"
     path.write_bytes(sites("first"))
     import_file(store, path, IngestOptions(collection_id="sites"))
     store.catalog.set_access("sites", AccessPolicy(owner="sha", visibility=Visibility.PUBLIC))
     store.close()
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
-        yield client, {"Authorization": f"Bearer {key.token}"}
+        yield client, auth
 
 
 def replace(client: TestClient, headers: dict[str, str], label: str, count: int = FEATURES):

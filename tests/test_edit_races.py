@@ -19,12 +19,12 @@ import httpx
 import orjson
 import pytest
 
-from gis_service.domain.access import AccessPolicy, Entity, Role, Visibility, new_key
+from gis_service.domain.access import AccessPolicy, Role, Visibility
 from gis_service.ingest import IngestOptions, import_file
 from gis_service.settings import Settings
 from gis_service.store.factory import open_store
 
-from .conftest import STORES, LiveServer, make_settings
+from .conftest import STORES, LiveServer, issue_key, make_settings, point_layer
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 WEB = "http://www.opengis.net/def/crs/EPSG/0/3857"
@@ -46,29 +46,14 @@ def _world(kind: str, request: pytest.FixtureRequest, tmp: Path, **extra: object
     settings = make_settings(kind, request, tmp, **extra)
     store = open_store(settings)
     try:
-        store.catalog.add_entity(Entity(id="sha", name_en="sha", name_ar="sha"))
-        key = new_key()
-        store.catalog.add_key(
-            key_id=key.key_id, entity="sha", role=Role.EDITOR, secret_hash=key.secret_hash
-        )
-        layer = {
-            "type": "FeatureCollection",
-            "features": [
-                {
-                    "type": "Feature",
-                    "properties": {"name": f"start {i}", "n": i},
-                    "geometry": {"type": "Point", "coordinates": [55.4 + i / 100, 25.3]},
-                }
-                for i in range(FEATURES)
-            ],
-        }
+        auth = issue_key(store, "sha", Role.EDITOR)
         path = tmp / "race.geojson"
-        path.write_bytes(orjson.dumps(layer))
+        path.write_bytes(orjson.dumps(point_layer(FEATURES, "start")))
         import_file(store, path, IngestOptions(collection_id="race"))
         store.catalog.set_access("race", AccessPolicy(owner="sha", visibility=Visibility.PRIVATE))
     finally:
         store.close()
-    return World(settings, {"Authorization": f"Bearer {key.token}"})
+    return World(settings, auth)
 
 
 @pytest.fixture(params=STORES)

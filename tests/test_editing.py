@@ -9,11 +9,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gis_service.app import create_app
-from gis_service.domain.access import AccessPolicy, Entity, Grant, Role, Visibility, new_key
+from gis_service.domain.access import AccessPolicy, Grant, Role, Visibility
 from gis_service.ingest import IngestOptions, import_file
 from gis_service.store.factory import open_store
 
-from .conftest import STORES, make_settings
+from .conftest import STORES, issue_key, make_settings
 
 SITES = {
     "type": "FeatureCollection",
@@ -44,13 +44,7 @@ def world(request, tmp_path) -> Iterator[tuple[TestClient, dict]]:
         ("police", Role.EDITOR),
         ("civil", Role.ADMIN),
     ):
-        if store.catalog.get_entity(entity) is None:
-            store.catalog.add_entity(Entity(id=entity, name_en=entity, name_ar=entity))
-        key = new_key()
-        store.catalog.add_key(
-            key_id=key.key_id, entity=entity, role=role, secret_hash=key.secret_hash
-        )
-        headers[f"{entity}-{role.value}"] = {"Authorization": f"Bearer {key.token}"}
+        headers[f"{entity}-{role.value}"] = issue_key(store, entity, role)
     path = tmp_path / "sites.geojson"
     path.write_bytes(orjson.dumps(SITES))
     import_file(store, path, IngestOptions(collection_id="sites", temporal=("since", None)))

@@ -25,12 +25,12 @@ from pathlib import Path
 
 import pytest
 
-from gis_service.domain.access import AccessPolicy, Entity, Role, Visibility, new_key
+from gis_service.domain.access import AccessPolicy, Entity, Role, Visibility
 from gis_service.ingest import IngestOptions, import_file
 from gis_service.settings import Settings
 from gis_service.store.factory import open_store
 
-from .conftest import DATA, ROOT, STORES, LiveServer, make_settings
+from .conftest import DATA, ROOT, STORES, LiveServer, issue_key, make_settings
 
 pytestmark = pytest.mark.slow  # nothing deselects `slow`: `make test` runs it
 
@@ -100,13 +100,10 @@ def _seed(settings: Settings) -> str:
                 collection_id=cid, title=cid, temporal=(temporal, None) if temporal else None
             )
             import_file(store, DATA / name, options)
-        key = new_key()
-        store.catalog.add_key(
-            key_id=key.key_id, entity=ENTITY, role=Role.ADMIN, secret_hash=key.secret_hash
-        )
+        auth = issue_key(store, ENTITY, Role.ADMIN)
     finally:
         store.close()
-    return key.token
+    return auth["Authorization"].removeprefix("Bearer ")
 
 
 def _toml(value: object) -> str:

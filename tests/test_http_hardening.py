@@ -16,25 +16,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gis_service.app import create_app
-from gis_service.domain.access import AccessPolicy, Entity, Role, Visibility, new_key
+from gis_service.domain.access import AccessPolicy, Role, Visibility
 from gis_service.ingest import IngestOptions, import_file
 from gis_service.settings import Settings
 from gis_service.store.factory import open_store
 
-from .conftest import STORES, LiveServer, make_settings
+from .conftest import STORES, LiveServer, issue_key, make_settings, point_layer
 
 OWNER = "sha"
-PLACES = {
-    "type": "FeatureCollection",
-    "features": [
-        {
-            "type": "Feature",
-            "properties": {"name": f"place {i}", "beds": i},
-            "geometry": {"type": "Point", "coordinates": [55.3 + i / 100, 25.2]},
-        }
-        for i in range(2)
-    ],
-}
+PLACES = point_layer(2, "place", x0=55.3, y0=25.2, number="beds")
 FEATURE_LIMIT = 1024 * 1024  # the live server's, so that a test body passes it quickly
 
 
@@ -48,18 +38,14 @@ def seed(settings: Settings, folder: Path) -> dict[str, str]:
     """One entity with an admin key, owning one public collection of two points."""
     store = open_store(settings)
     try:
-        store.catalog.add_entity(Entity(id=OWNER, name_en="Health", name_ar="الصحة"))
-        key = new_key()
-        store.catalog.add_key(
-            key_id=key.key_id, entity=OWNER, role=Role.ADMIN, secret_hash=key.secret_hash
-        )
+        auth = issue_key(store, OWNER, Role.ADMIN, "Health", "الصحة")
         path = folder / "places.geojson"
         path.write_bytes(orjson.dumps(PLACES))
         import_file(store, path, IngestOptions(collection_id="places"))
         store.catalog.set_access("places", AccessPolicy(owner=OWNER, visibility=Visibility.PUBLIC))
     finally:
         store.close()
-    return {"Authorization": f"Bearer {key.token}"}
+    return auth
 
 
 @pytest.fixture(scope="module", params=STORES)

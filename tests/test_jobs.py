@@ -9,10 +9,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gis_service.app import create_app
-from gis_service.domain.access import Entity, Role, new_key
+from gis_service.domain.access import Role
 from gis_service.store.factory import open_store
 
-from .conftest import DATA, STORES, make_settings
+from .conftest import DATA, STORES, issue_key, make_settings
 
 
 @pytest.fixture(params=STORES)
@@ -21,12 +21,7 @@ def world(request, tmp_path) -> Iterator[tuple[TestClient, dict]]:
     store = open_store(settings)
     headers = {}
     for entity in ("sha", "police"):
-        store.catalog.add_entity(Entity(id=entity, name_en=entity, name_ar=entity))
-        key = new_key()
-        store.catalog.add_key(
-            key_id=key.key_id, entity=entity, role=Role.EDITOR, secret_hash=key.secret_hash
-        )
-        headers[entity] = {"Authorization": f"Bearer {key.token}"}
+        headers[entity] = issue_key(store, entity, Role.EDITOR)
     store.close()
     with TestClient(create_app(settings)) as client:
         yield client, headers

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from html.parser import HTMLParser
-from pathlib import Path
 
 import orjson
 import pytest
@@ -20,8 +19,7 @@ from gis_service.ingest import IngestOptions, import_file
 from gis_service.settings import Settings
 from gis_service.store.factory import open_store
 
-from .conftest import STORES, LiveServer, make_settings
-from .test_pages_browser import CHROMIUM, FLAGS
+from .conftest import STORES, LiveServer, make_settings, watched_page
 
 HOSTILE = "x</script><script>window.__pwned=1</script><!--<script>\u2028\u2029 a&amp;b > c"
 UNSAFE = ("<", ">", "&", "\u2028", "\u2029")
@@ -221,25 +219,8 @@ def test_error_pages_speak_arabic_right_to_left(pages):
 # --- in the browser --------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def browser():
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("chromium is not installed")
-    with playwright_api.sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        try:
-            yield instance
-        finally:
-            instance.close()
-
-
 def open_page(browser, url: str, **context):
-    ctx = browser.new_context(**context)
-    page = ctx.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
+    ctx, page, errors = watched_page(browser, **context)
     page.goto(url, wait_until="load")
     return ctx, page, errors
 

@@ -20,13 +20,13 @@ from fastapi.testclient import TestClient
 
 from gis_service.api.jobs import start_job
 from gis_service.app import create_app
-from gis_service.domain.access import Entity, Role, new_key
+from gis_service.domain.access import Role
 from gis_service.ingest import IngestOptions, IngestReport, import_file
 from gis_service.settings import Settings
 from gis_service.store.catalog import Job
 from gis_service.store.factory import open_store
 
-from .conftest import DATA, ROOT, STORES, make_settings
+from .conftest import DATA, ROOT, STORES, issue_key, make_settings
 
 DISTRICTS = DATA / "districts.geojson"  # 100 features: version 1
 FACILITIES = DATA / "facilities.geojson"  # 5000 features: the write that is killed
@@ -259,14 +259,10 @@ def job_world(request, tmp_path) -> tuple[Settings, dict[str, str]]:
     settings = make_settings(request.param, request, tmp_path, upload_sync_max_bytes=1000)
     store = open_store(settings)
     try:
-        store.catalog.add_entity(Entity(id="a", name_en="a", name_ar="a"))
-        key = new_key()
-        store.catalog.add_key(
-            key_id=key.key_id, entity="a", role=Role.EDITOR, secret_hash=key.secret_hash
-        )
+        auth = issue_key(store, "a", Role.EDITOR)
     finally:
         store.close()
-    return settings, {"Authorization": f"Bearer {key.token}"}
+    return settings, auth
 
 
 def dead_job(settings: Settings, *, beat: str, claim: bool) -> str:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -16,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gis_service.app import create_app
-from gis_service.domain.access import AccessPolicy, Entity, Role, Visibility, new_key
+from gis_service.domain.access import AccessPolicy, Role, Visibility
 from gis_service.ingest import IngestOptions, import_file
 from gis_service.settings import Settings
 from gis_service.store.base import Store
@@ -24,25 +22,11 @@ from gis_service.store.catalog_versions import stamp
 from gis_service.store.factory import open_store
 from gis_service.store.retention import RetentionPolicy, prune
 
-from .conftest import ROOT, STORES, make_settings
-
-CLI = [sys.executable, "-m", "gis_service.cli"]
+from .conftest import STORES, issue_key, make_settings, point_layer, run_cli
 
 
 def layer(label: str, count: int = 40) -> bytes:
-    return orjson.dumps(
-        {
-            "type": "FeatureCollection",
-            "features": [
-                {
-                    "type": "Feature",
-                    "properties": {"name": f"{label} {i}", "note": "x" * 200},
-                    "geometry": {"type": "Point", "coordinates": [55.4 + i / 1000, 25.3]},
-                }
-                for i in range(count)
-            ],
-        }
-    )
+    return orjson.dumps(point_layer(count, label, per_degree=1000, number=None, note="x" * 200))
 
 
 class World:
@@ -51,12 +35,7 @@ class World:
     def __init__(self, settings: Settings, tmp: Path) -> None:
         self.settings = settings
         self.store = open_store(settings)
-        self.store.catalog.add_entity(Entity(id="sha", name_en="sha", name_ar="sha"))
-        key = new_key()
-        self.store.catalog.add_key(
-            key_id=key.key_id, entity="sha", role=Role.ADMIN, secret_hash=key.secret_hash
-        )
-        self.headers = {"Authorization": f"Bearer {key.token}"}
+        self.headers = issue_key(self.store, "sha", Role.ADMIN)
         for version in range(1, 6):
             path = tmp / f"v{version}.geojson"
             path.write_bytes(layer(f"v{version}", 40 + version))
@@ -217,19 +196,8 @@ def test_concurrent_passes_prune_each_version_once(world):
 def test_cli_prune_prints_what_it_removed_and_the_bytes_freed(world):
     world.age(1, 2)
     sizes = world.sizes()
-    env = {
-        **os.environ,
-        "GIS_POSTGIS_SCHEMA": world.settings.postgis_schema,
-        "GIS_VERSIONS_KEEP": "2",
-    }
-    done = subprocess.run(
-        [*CLI, "versions", "prune", "--store", world.settings.store, "--keep-days", "5"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=120,
-    )
+    args = ("versions", "prune", "--store", world.settings.store, "--keep-days", "5")
+    done = run_cli(world.settings, *args, GIS_VERSIONS_KEEP="2")
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [
         f"sites\tversion 1\t{sizes[1]} bytes",

@@ -8,12 +8,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gis_service.app import create_app
-from gis_service.domain.access import AccessPolicy, Entity, Role, Visibility, new_key
+from gis_service.domain.access import AccessPolicy, Entity, Role, Visibility
 from gis_service.domain.search import fold, tokens
 from gis_service.ingest import IngestOptions, import_file
 from gis_service.store.factory import open_store
 
-from .conftest import CQL2_DATA, DATA, STORES, make_settings
+from .conftest import CQL2_DATA, DATA, STORES, issue_key, make_settings
 
 # (id, source, title, title_ar, keywords, description, owner, visibility)
 DATASETS = [
@@ -90,12 +90,9 @@ def searcher(request, tmp_path_factory) -> Iterator[tuple[TestClient, dict[str, 
             ),
         )
         store.catalog.set_access(cid, AccessPolicy(owner=owner, visibility=visibility))
-    key = new_key()
-    store.catalog.add_key(
-        key_id=key.key_id, entity="moe", role=Role.VIEWER, secret_hash=key.secret_hash
-    )
+    auth = issue_key(store, "moe", Role.VIEWER)
     with TestClient(create_app(settings)) as client:
-        yield client, {"Authorization": f"Bearer {key.token}"}
+        yield client, auth
     store.close()
 
 

@@ -22,7 +22,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gis_service.app import create_app
-from gis_service.domain.access import AccessPolicy, Entity, Role, new_key
+from gis_service.domain.access import AccessPolicy, Role
 from gis_service.errors import StoreUnavailable
 from gis_service.ingest import IngestOptions, import_file
 from gis_service.settings import Settings
@@ -30,7 +30,7 @@ from gis_service.store.factory import open_store
 from gis_service.store.pg_async import AsyncPool
 from gis_service.store.rows import Plan
 
-from .conftest import DATA, STORES, LiveServer, make_settings
+from .conftest import DATA, STORES, LiveServer, issue_key, make_settings
 from .pgcluster import Cluster, postgis_available
 
 #: Features of the layer downloaded while the database stops: far more than the server
@@ -74,15 +74,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             import_file(store, DATA / "districts.geojson", IngestOptions(collection_id="districts"))
             big = _big_layer(tmp_path_factory.mktemp("outage") / "big.geojson")
             import_file(store, big, IngestOptions(collection_id="big"))
-            store.catalog.add_entity(Entity(id="sha", name_en="sha", name_ar="sha"))
-            key = new_key()
-            store.catalog.add_key(
-                key_id=key.key_id, entity="sha", role=Role.EDITOR, secret_hash=key.secret_hash
-            )
+            auth = issue_key(store, "sha", Role.EDITOR)
             store.catalog.set_access("districts", AccessPolicy(owner="sha"))
         finally:
             store.close()
-        yield World(cluster, settings, {"Authorization": f"Bearer {key.token}"})
+        yield World(cluster, settings, auth)
     finally:
         with suppress(subprocess.CalledProcessError):  # a failed test may leave it stopped
             cluster.stop()

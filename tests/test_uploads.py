@@ -12,11 +12,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gis_service.app import create_app
-from gis_service.domain.access import Entity, Role, new_key
+from gis_service.domain.access import Role
 from gis_service.store.base import Store
 from gis_service.store.factory import open_store
 
-from .conftest import DATA, STORES, make_settings
+from .conftest import DATA, STORES, issue_key, make_settings
 
 OWNER = "sha"
 
@@ -27,14 +27,7 @@ def publisher(request, tmp_path_factory) -> Iterator[tuple[TestClient, dict, Sto
         request.param, request, tmp_path_factory.mktemp("uploads"), upload_max_bytes=3_000_000
     )
     store = open_store(settings)
-    store.catalog.add_entity(Entity(id=OWNER, name_en="Health", name_ar="الصحة"))
-    headers = {}
-    for role in Role:
-        key = new_key()
-        store.catalog.add_key(
-            key_id=key.key_id, entity=OWNER, role=role, secret_hash=key.secret_hash
-        )
-        headers[role.value] = {"Authorization": f"Bearer {key.token}"}
+    headers = {role.value: issue_key(store, OWNER, role, "Health", "الصحة") for role in Role}
     with TestClient(create_app(settings)) as client:
         yield client, headers, store
     store.close()

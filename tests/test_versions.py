@@ -9,37 +9,20 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gis_service.app import create_app
-from gis_service.domain.access import AccessPolicy, Entity, Role, Visibility, new_key
+from gis_service.domain.access import AccessPolicy, Role, Visibility
 from gis_service.ingest import IngestOptions, import_file
 from gis_service.store.factory import open_store
 
-from .conftest import STORES, make_settings
+from .conftest import STORES, issue_key, make_settings, point_layer
 
-SITES = {
-    "type": "FeatureCollection",
-    "features": [
-        {
-            "type": "Feature",
-            "properties": {"name": f"site {i}", "beds": i},
-            "geometry": {"type": "Point", "coordinates": [55.4 + i / 100, 25.3]},
-        }
-        for i in range(3)
-    ],
-}
+SITES = point_layer(3, "site", number="beds")
 
 
 @pytest.fixture(params=STORES)
 def world(request, tmp_path) -> Iterator[tuple[TestClient, dict]]:
     settings = make_settings(request.param, request, tmp_path)
     store = open_store(settings)
-    store.catalog.add_entity(Entity(id="sha", name_en="sha", name_ar="sha"))
-    headers = {}
-    for role in (Role.EDITOR, Role.VIEWER):
-        key = new_key()
-        store.catalog.add_key(
-            key_id=key.key_id, entity="sha", role=role, secret_hash=key.secret_hash
-        )
-        headers[role.value] = {"Authorization": f"Bearer {key.token}"}
+    headers = {role.value: issue_key(store, "sha", role) for role in (Role.EDITOR, Role.VIEWER)}
     path = tmp_path / "sites.geojson"
     path.write_bytes(orjson.dumps(SITES))
     import_file(store, path, IngestOptions(collection_id="sites"))
