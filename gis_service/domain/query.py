@@ -125,14 +125,17 @@ class FeatureQuery:
         )
 
 
+_ASCII_DIGITS = re.compile(r"[0-9]{1,40}")
+_ASCII_INTEGER = re.compile(r"-?[0-9]{1,40}")  # a sign, so that -1 hears "at least 1"
+
+
 def parse_limit(text: str | None, default: int, maximum: int) -> int:
     """Values above the maximum are clamped, as Part 1 (1.0.1) says; below 1 is an error."""
     if text is None:
         return default
-    try:
-        value = int(text)
-    except ValueError as exc:
-        raise InvalidParameter("limit", f"{text!r} is not an integer") from exc
+    if not _ASCII_INTEGER.fullmatch(text):  # int() also takes ' 1', '1_0' and '١'
+        raise InvalidParameter("limit", f"{text[:40]!r} is not an integer (ASCII digits)")
+    value = int(text)
     if value < 1:
         raise InvalidParameter("limit", f"must be at least 1, got {value}")
     return min(value, maximum)
@@ -144,10 +147,9 @@ MAX_OFFSET = 2**62  # room for offset + limit in a 64-bit SQL integer
 def parse_offset(text: str | None) -> int:
     if text is None:
         return 0
-    try:
-        value = int(text)
-    except ValueError as exc:
-        raise InvalidParameter("offset", f"{text!r} is not an integer") from exc
+    if not _ASCII_INTEGER.fullmatch(text):
+        raise InvalidParameter("offset", f"{text[:40]!r} is not an integer (ASCII digits)")
+    value = int(text)
     if value < 0:
         raise InvalidParameter("offset", "must not be negative")
     if value > MAX_OFFSET:  # SQL engines take 64-bit integers, not OverflowErrors
@@ -273,9 +275,6 @@ def parse_sortby(collection: CollectionInfo, text: str | None) -> list[SortKey]:
     if len(keys) > MAX_SORT_KEYS:
         raise InvalidParameter("sortby", f"at most {MAX_SORT_KEYS} sort keys, got {len(keys)}")
     return keys
-
-
-_ASCII_DIGITS = re.compile(r"[0-9]{1,40}")
 
 
 def version_number(text: str) -> int | None:

@@ -39,6 +39,7 @@ from .streaming import FeatureStream, selection_sql
 from .turns import Turns
 
 MMAP_BYTES = 1 << 30
+MAX_VERSION_CONNECTIONS = 16
 CATALOG_FILE = "catalog.sqlite"
 
 
@@ -113,8 +114,12 @@ class GeoPackageStore(Store):
         if held is None or held[0] != key:
             if held is not None:
                 held[1].close()
+            elif version is not None:
+                self._make_room(conns)
             conn = open_read_only(path)
             conns[collection_id] = held = (key, conn)
+        elif version is not None:  # most recently used last
+            conns[collection_id] = conns.pop(collection_id)
         conn = held[1]
         opened = self._opened.get(collection_id)
         if opened is None or opened.key != key:
@@ -274,6 +279,14 @@ class GeoPackageStore(Store):
 
     def forget_pruned(self) -> None:
         self.prune_epoch += 1
+
+    def _make_room(self, conns: dict[str, tuple[tuple[int, int], sqlite3.Connection]]) -> None:
+        """Keep at most MAX_VERSION_CONNECTIONS old versions open per thread: every version
+        read (pinned cursors read them too) would otherwise keep a file open for good."""
+        versions = [name for name in conns if "@" in name]
+        for name in versions[: max(0, len(versions) - MAX_VERSION_CONNECTIONS + 1)]:
+            conns.pop(name)[1].close()
+            self._opened.pop(name, None)
 
     def _close_pruned(self) -> None:
         """Close this thread's connections to version files that are gone: their disk
