@@ -172,6 +172,12 @@ def test_crs_codes_are_ascii(world, crs):
     problem(world.client.get(f"/collections/sites/items?crs={crs}"), 400, "crs")
 
 
+@pytest.mark.parametrize("name", ["limit", "offset"])
+@pytest.mark.parametrize("value", ["%D9%A1%D9%A0", "%20%2010", "1_0", "%C2%B2", "+5"])
+def test_limit_and_offset_are_ascii(world, name, value):
+    problem(world.client.get(f"/collections/sites/items?{name}={value}"), 400, name)
+
+
 def test_ascii_integers_with_a_sign_still_filter(world):
     assert world.ids("sites", capacity="10") == [1]
     assert world.ids("sites", capacity="+20") == [2]

@@ -289,14 +289,20 @@ class GeoPackageStore(Store):
             self._opened.pop(name, None)
 
     def _close_pruned(self) -> None:
-        """Close this thread's connections to version files that are gone: their disk
-        space is freed only when the last open connection goes."""
+        """Close this thread's connections to files that are gone (a pruned version, or a
+        replaced current file that was one): disk space is freed only when the last open
+        connection goes."""
         self._local.epoch = self.prune_epoch
         conns = getattr(self._local, "conns", None) or {}
-        for name in [n for n in conns if "@" in n]:
+        for name, (key, conn) in list(conns.items()):
             collection_id, _, version = name.rpartition("@")
-            if not self.version_path(collection_id, int(version)).exists():
-                conns.pop(name)[1].close()
+            if version.isdigit():
+                gone = not self.version_path(collection_id, int(version)).exists()
+            else:
+                gone = _file_key(self.path(version)) != key  # replaced since it was opened
+            if gone:
+                del conns[name]
+                conn.close()
                 self._opened.pop(name, None)
 
     def delete_collection(self, *, collection_id: str) -> None:
@@ -320,6 +326,14 @@ class GeoPackageStore(Store):
         if catalog is not None:
             catalog.close()
             self._local.catalog = None
+
+
+def _file_key(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_mtime_ns)
 
 
 def open_read_only(path: Path) -> sqlite3.Connection:
