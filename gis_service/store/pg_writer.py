@@ -146,6 +146,10 @@ class PgWriter(CollectionWriter):
     def copy_current(self, version: int | None = None) -> None:
         """Start from the current generation's rows, or a version's (same positional columns)."""
         old, self.previous = self.store._lookup(self.conn, self.collection_id, version)
+        if self.previous.properties != self.properties:  # replaced since the caller looked
+            raise Conflict(
+                f"collection {self.collection_id!r} was replaced meanwhile; GET it again"
+            )
         self.conn.execute(f"INSERT INTO {self.stage} SELECT * FROM {old}")
         self.conn.execute(f'CREATE INDEX ON {self.stage} ("fid")')  # for edits' deletes
         (top,) = self.conn.execute(f'SELECT max("fid") FROM {self.stage}').fetchone()
