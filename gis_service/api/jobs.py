@@ -117,19 +117,8 @@ def start_job(
                 store.catalog.update_job(job.id, done=done, total=total)
                 last = time.monotonic()
 
-        outcome: dict[str, Any]
         try:
-            report = work(progress)
-            outcome = {
-                "state": "done",
-                "done": report.features_read,
-                "report": orjson.dumps(report_json(report)).decode(),
-            }
-        except ServiceError as exc:
-            outcome = {"state": "failed", "error": exc.detail}
-        except Exception:
-            log.exception("job %s failed", job.id)
-            outcome = {"state": "failed", "error": "the import failed on the server; it was logged"}
+            outcome = _outcome(job.id, lambda: work(progress), report_json)
         finally:
             beat.stop()
             try:
@@ -140,6 +129,26 @@ def start_job(
 
     threading.Thread(target=run, name=f"job-{job.id[:8]}", daemon=True).start()
     return job
+
+
+def _outcome(
+    job_id: str,
+    work: Callable[[], IngestReport],
+    report_json: Callable[[IngestReport], dict[str, Any]],
+) -> dict[str, Any]:
+    """The job row's final columns: done with its report, or failed saying why."""
+    try:
+        report = work()
+    except ServiceError as exc:
+        return {"state": "failed", "error": exc.detail}
+    except Exception:
+        log.exception("job %s failed", job_id)
+        return {"state": "failed", "error": "the import failed on the server; it was logged"}
+    return {
+        "state": "done",
+        "done": report.features_read,
+        "report": orjson.dumps(report_json(report)).decode(),
+    }
 
 
 def interrupted(store: Store, job: Job) -> Job:

@@ -193,26 +193,7 @@ class PgWriter(CollectionWriter):
             self._end_copy()
             self._refuse_existing()
             self._watch_client()
-            # Rows near each other on the map become neighbours on disk (PostGIS orders
-            # geometries along a Hilbert curve): a bbox page then reads a few heap pages
-            # instead of one per feature. The staged rows have no SRID yet.
-            rest = "".join(f", {c}" for c in self.columns)
-            conn.execute(
-                f'INSERT INTO {self.table} SELECT "fid", ST_SetSRID("geom", 4326){rest}'
-                f" FROM {self.stage} ORDER BY 2"
-            )
-            conn.execute(f'ALTER TABLE {self.table} ADD PRIMARY KEY ("fid")')
-            index = quote(f"{self.table_name}_geom")
-            conn.execute(f'CREATE INDEX {index} ON {self.table} USING gist ("geom")')
-            if info.has_null_geometry:
-                conn.execute(f'CREATE INDEX ON {self.table} ("fid") WHERE "geom" IS NULL')
-            # A value's rows in fid order. With the fid in the key no two entries are equal,
-            # so deduplication could only cost time (~10 % of each build), never save space.
-            # Long text goes to a hash index instead (store/indexing.py).
-            for position, prop in indexed(self.properties):
-                for statement in pg_indexes(self.table, quote(column_name(position)), prop):
-                    conn.execute(statement)
-            conn.execute(f"ANALYZE {self.table}")
+            self._build_table(info)
             versions = f"{quote(self.store.schema)}.versions"
             (latest,) = conn.execute(
                 f"SELECT coalesce(max(version), 0) FROM {versions} WHERE collection = %s",
@@ -248,6 +229,30 @@ class PgWriter(CollectionWriter):
             self.abort()
             raise
         self._release()
+
+    def _build_table(self, info: CollectionInfo) -> None:
+        """The staged rows into the new table, in spatial order, then its indexes."""
+        conn = self.conn
+        # Rows near each other on the map become neighbours on disk (PostGIS orders
+        # geometries along a Hilbert curve): a bbox page then reads a few heap pages
+        # instead of one per feature. The staged rows have no SRID yet.
+        rest = "".join(f", {c}" for c in self.columns)
+        conn.execute(
+            f'INSERT INTO {self.table} SELECT "fid", ST_SetSRID("geom", 4326){rest}'
+            f" FROM {self.stage} ORDER BY 2"
+        )
+        conn.execute(f'ALTER TABLE {self.table} ADD PRIMARY KEY ("fid")')
+        index = quote(f"{self.table_name}_geom")
+        conn.execute(f'CREATE INDEX {index} ON {self.table} USING gist ("geom")')
+        if info.has_null_geometry:
+            conn.execute(f'CREATE INDEX ON {self.table} ("fid") WHERE "geom" IS NULL')
+        # A value's rows in fid order. With the fid in the key no two entries are equal,
+        # so deduplication could only cost time (~10 % of each build), never save space.
+        # Long text goes to a hash index instead (store/indexing.py).
+        for position, prop in indexed(self.properties):
+            for statement in pg_indexes(self.table, quote(column_name(position)), prop):
+                conn.execute(statement)
+        conn.execute(f"ANALYZE {self.table}")
 
     def _watch_client(self) -> None:
         """Stop if this process dies: by default a backend whose client is gone runs its
