@@ -28,7 +28,7 @@ from starlette.concurrency import run_in_threadpool
 from ..domain.collection import CollectionInfo
 from ..domain.crs import ServiceCrs
 from ..domain.query import FeatureQuery
-from ..errors import Busy, InvalidParameter, VersionGone
+from ..errors import Busy, InvalidParameter, VersionGone, VersionNotFound
 from ..exports import kml, text
 from ..exports.formats import FORMATS, DownloadFormat, attachment
 from ..exports.selection import Export
@@ -242,7 +242,7 @@ def _held(
     for batch in batches:
         if version is not None and time.monotonic() - last >= REFRESH_S:
             last = time.monotonic()
-            with contextlib.suppress(VersionGone):  # pruned after a stall: the open read goes on
+            with contextlib.suppress(VersionGone, VersionNotFound):  # pruned or deleted: read on
                 retention.hold(store, collection_id, version, DOWNLOAD_LEASE_S)
         yield batch
 

@@ -39,10 +39,12 @@ _SELECT = (
     + ", l.pruned FROM {p}versions v LEFT JOIN {p}version_leases l"
     " ON l.collection = v.collection AND l.version = v.version"
 )
-# Extends a live lease (never shortens one); changes nothing once the version is pruned.
+# Extends a live lease (never shortens one); changes nothing once the version is pruned,
+# and writes nothing for a version that has no record (callers name any number).
 _HOLD = (
     "INSERT INTO {p}version_leases AS l (collection, version, expires, pruned)"
-    " VALUES (?, ?, ?, NULL) ON CONFLICT (collection, version) DO UPDATE"
+    " SELECT v.collection, v.version, ?, NULL FROM {p}versions v"
+    " WHERE v.collection = ? AND v.version = ? ON CONFLICT (collection, version) DO UPDATE"
     " SET expires = CASE WHEN excluded.expires > l.expires THEN excluded.expires"
     " ELSE l.expires END WHERE l.pruned IS NULL"
 )
@@ -122,8 +124,8 @@ class VersionsCatalog:
     # -- retention -------------------------------------------------------------------------
     def hold_version(self, collection_id: str, version: int, until: datetime) -> bool:
         """Keep a version from being pruned until `until`; False when it is pruned already
-        (its data may be gone: the reader must not start)."""
-        return self._do(_HOLD, (collection_id, version, stamp(until))) > 0
+        (its data may be gone: the reader must not start) or has no record."""
+        return self._do(_HOLD, (stamp(until), collection_id, version)) > 0
 
     def claim_prune(self, collection_id: str, version: int, now: datetime) -> bool:
         """Mark a version pruned if no lease holds it at `now`; True for the one caller

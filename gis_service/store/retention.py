@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from anyio import CapacityLimiter, to_thread
 
-from ..errors import CollectionNotFound, VersionGone
+from ..errors import CollectionNotFound, VersionGone, VersionNotFound
 from .catalog_versions import VersionRecord, stamp
 
 if TYPE_CHECKING:
@@ -129,9 +129,12 @@ async def prune_periodically(store: Store, policy: RetentionPolicy, interval_s: 
 
 
 def hold(store: Store, collection_id: str, version: int, seconds: float) -> None:
-    """Keep a version a reader is about to read; VersionGone if it is pruned already."""
+    """Keep a version a reader is about to read; VersionGone if it is pruned already,
+    VersionNotFound if it never existed."""
     until = datetime.now(UTC) + timedelta(seconds=seconds)
     if not store.catalog.hold_version(collection_id, version, until):
+        if store.catalog.get_version(collection_id, version) is None:
+            raise VersionNotFound(collection_id, version)
         raise VersionGone(collection_id, version)
 
 
@@ -161,7 +164,7 @@ class CursorLeases:
         """Write the lease (after the answer is sent); a pruned version has nothing to keep."""
         try:
             hold(store, collection_id, version, self.lifetime_s)
-        except VersionGone:
+        except (VersionGone, VersionNotFound):  # pruned, or its collection deleted meanwhile
             pass
         except Exception:
             self._last.pop((collection_id, version), None)  # try again with the next page
