@@ -188,3 +188,23 @@ def test_bad_version_input_is_never_a_500(world, path):
     _built, client = world
     res = client.get(path)
     assert res.status_code < 500, res.text
+
+
+def test_a_deeply_nested_value_holding_nul_is_a_400(empty_settings: Settings):
+    """Locating an escaped NUL walked nested values recursively: RecursionError, 500."""
+    store = open_store(empty_settings)
+    headers = issue_key(store, OWNER, Role.EDITOR)
+    store.close()
+    nested = "[" * 600 + '"a\\u0000b"' + "]" * 600
+    feature = '{"type":"Feature","properties":{"p":' + nested + '},"geometry":null}'
+    body = '{"type":"FeatureCollection","features":[' + feature + "]}"
+    with TestClient(create_app(empty_settings), raise_server_exceptions=False) as client:
+        res = client.post(
+            "/collections",
+            headers=headers,
+            data={"id": "deep"},
+            files={"file": ("deep.geojson", body.encode(), "application/geo+json")},
+        )
+        assert res.status_code == 400, res.text
+        assert "NUL" in res.json()["detail"] and "'p'" in res.json()["detail"]
+        assert client.get("/collections/deep", headers=headers).status_code == 404
