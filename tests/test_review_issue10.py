@@ -208,3 +208,14 @@ def test_a_deeply_nested_value_holding_nul_is_a_400(empty_settings: Settings):
         assert res.status_code == 400, res.text
         assert "NUL" in res.json()["detail"] and "'p'" in res.json()["detail"]
         assert client.get("/collections/deep", headers=headers).status_code == 404
+
+
+@pytest.mark.parametrize("direction", ["a", "b"])
+def test_a_cursor_whose_sort_value_holds_nul_is_a_400(client, direction):
+    """No cursor this service issues holds a NUL (no stored text does); a forged one was
+    bound as a text parameter on PostGIS: 'invalid byte sequence', 500."""
+    raw = orjson.dumps({"d": direction, "id": 1, "k": ["a\x00b"]})
+    token = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    res = client.get(f"/collections/districts/items?sortby=name_en&cursor={token}")
+    assert res.status_code == 400, res.text
+    assert res.json()["parameter"] == "cursor"

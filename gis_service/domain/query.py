@@ -86,6 +86,8 @@ class Cursor:
                 raise ValueError(token)
             if any(isinstance(v, int) and not -(2**63) < v < 2**63 for v in (fid, *keys)):
                 raise ValueError(token)  # SQL engines hold 64-bit integers only
+            if any(isinstance(k, str) and "\x00" in k for k in keys):
+                raise ValueError(token)  # no stored text holds NUL; PostgreSQL binds none
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise InvalidParameter("cursor", "not a cursor issued by this service") from exc
         return cls(after=direction == "a", fid=fid, keys=tuple(keys), version=version)
