@@ -19,7 +19,7 @@ from gis_service.ingest import IngestOptions, import_file
 from gis_service.settings import Settings
 from gis_service.store.factory import open_store
 
-from .conftest import STORES, issue_key, make_settings, point_layer
+from .conftest import DATA, STORES, issue_key, make_settings, point_layer
 
 OWNER, PARTNER, OTHER = "sha", "police", "civil"
 POLICIES = {
@@ -219,3 +219,20 @@ def test_a_cursor_whose_sort_value_holds_nul_is_a_400(client, direction):
     res = client.get(f"/collections/districts/items?sortby=name_en&cursor={token}")
     assert res.status_code == 400, res.text
     assert res.json()["parameter"] == "cursor"
+
+
+def test_sharing_bodies_and_key_ids_holding_nul_are_not_500s(empty_settings: Settings):
+    """An entity name or a key id holding NUL reached PostgreSQL as text: 500 there."""
+    store = open_store(empty_settings)
+    headers = issue_key(store, OWNER, Role.ADMIN)
+    import_file(store, DATA / "districts.geojson", IngestOptions(collection_id="shared"))
+    store.catalog.set_access("shared", POLICIES["r-private"])
+    store.close()
+    body = {"visibility": "entities", "entities": {"a\x00b": "read"}}
+    with TestClient(create_app(empty_settings), raise_server_exceptions=False) as client:
+        res = client.put("/collections/shared/access", json=body, headers=headers)
+        assert res.status_code == 400, res.text
+        assert res.json()["parameter"] == "entities"
+        res = client.delete(f"/entities/{OWNER}/keys/ab%00c", headers=headers)
+        assert res.status_code == 404, res.text
+        assert client.get("/collections/shared/access", headers=headers).json()["entities"] == {}

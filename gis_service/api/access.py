@@ -7,6 +7,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..domain.access import AccessPolicy, Grant, Principal, Visibility, can_administer
+from ..domain.values import refuse_nul
 from ..errors import Forbidden, InvalidParameter, Unauthorized
 from ..store.base import Store
 from .audit import note
@@ -53,6 +54,8 @@ async def get_access(request: Request, resolved: ResolvedDep, principal: Princip
 
 
 def _store_policy(store: Store, collection_id: str, policy: AccessPolicy) -> None:
+    for entity in policy.entities:
+        refuse_nul("entities", entity)  # PostgreSQL text holds none: a 400, not a 500
     unknown = [e for e in policy.entities if store.catalog.get_entity(e) is None]
     if unknown:
         raise InvalidParameter("entities", f"unknown entity {unknown[0]!r}")

@@ -83,8 +83,8 @@ async def revoke_key(
 ) -> Response:
     reject_unknown(request, frozenset())
     _require_admin(principal, entityId)
-    key = await store.call(store.catalog.find_key, keyId)
-    if key is None or key.entity != entityId:
+    key = None if "\x00" in keyId else await store.call(store.catalog.find_key, keyId)
+    if key is None or key.entity != entityId:  # a NUL names no key (PostgreSQL binds none)
         raise NotFound(f"key {keyId!r} does not exist")
     await store.call(store.catalog.revoke_key, keyId)
     return Response(status_code=204)
