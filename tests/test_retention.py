@@ -134,23 +134,23 @@ def test_versions_lists_bytes_per_version_and_the_total(world):
 
 
 def test_a_download_and_a_live_cursor_keep_their_versions(world):
-    world.age(1, 2, 3)
+    world.age(1, 2, 3, 4)  # v5, the current one, superseded v4 just now
     with TestClient(create_app(world.settings)) as client:
         download = client.get("/collections/sites/items?f=geojson&version=1")
         assert download.status_code == 200
         assert len(download.json()["features"]) == 41
-        first = client.get("/collections/sites/items?version=2&limit=10").json()
+        first = client.get("/collections/sites/items?version=4&limit=10").json()
         pinned = next(link["href"] for link in first["links"] if link["rel"] == "next")
         cursor = pinned.split("cursor=")[1]
         pruned = prune(world.store, RetentionPolicy(keep_days=7, keep_versions=1))
-        assert [p.version for p in pruned] == [3]  # 1 (download) and 2 (cursor) are held
+        assert [p.version for p in pruned] == [2, 3]  # 1 (download) and 4 (cursor) are held
         page = client.get(f"/collections/sites/items?limit=10&cursor={cursor}")
         assert page.status_code == 200
-        assert {f["properties"]["name"].split()[0] for f in page.json()["features"]} == {"v2"}
+        assert {f["properties"]["name"].split()[0] for f in page.json()["features"]} == {"v4"}
         # Once the leases lapse (a download's minutes, a cursor's GIS_VERSIONS_LEASE_S) ...
         later = datetime.now(UTC) + timedelta(seconds=world.settings.versions_lease_s + 60)
         pruned = prune(world.store, RetentionPolicy(keep_days=7, keep_versions=1), now=later)
-        assert sorted(p.version for p in pruned) == [1, 2]
+        assert sorted(p.version for p in pruned) == [1, 4]
         gone = client.get(f"/collections/sites/items?limit=10&cursor={cursor}")
         assert gone.status_code == 410
         problem = gone.json()
@@ -158,6 +158,21 @@ def test_a_download_and_a_live_cursor_keep_their_versions(world):
         assert problem["first"].endswith("/collections/sites/items?limit=10")
         # ... and a download cannot start on a pruned version.
         assert client.get("/collections/sites/items?f=geojson&version=1").status_code == 410
+
+
+def test_a_cursor_keeps_a_version_no_longer_than_the_lease_after_it_was_superseded(world):
+    """However often a reader pages (or forges a cursor), data superseded more than
+    GIS_VERSIONS_LEASE_S ago is not kept for it."""
+    world.age(1, 2, 3)  # v3 superseded v2 ten days ago
+    with TestClient(create_app(world.settings)) as client:
+        first = client.get("/collections/sites/items?version=2&limit=10").json()
+        cursor = next(ln["href"] for ln in first["links"] if ln["rel"] == "next").split("cursor=")[
+            1
+        ]
+        assert client.get(f"/collections/sites/items?limit=10&cursor={cursor}").status_code == 200
+        pruned = prune(world.store, RetentionPolicy(keep_days=7, keep_versions=1))
+        assert [p.version for p in pruned] == [1, 2, 3]
+        assert client.get(f"/collections/sites/items?limit=10&cursor={cursor}").status_code == 410
 
 
 def test_a_download_stream_open_while_pruning_is_read_to_the_end(world):

@@ -160,10 +160,23 @@ class CursorLeases:
             self._last[key] = now
         return True
 
+    def allowance(self, store: Store, collection_id: str, version: int) -> float:
+        """Seconds a cursor may still keep `version`: `lifetime_s`, but never beyond
+        `lifetime_s` after the write that superseded it, so that no reader, however often
+        it pages (or forges a cursor), holds old data and its disk for ever."""
+        successor = store.catalog.get_version(collection_id, version + 1)
+        if successor is None:
+            return self.lifetime_s
+        superseded = datetime.strptime(successor.created, "%Y-%m-%dT%H:%M:%SZ")
+        end = superseded.replace(tzinfo=UTC) + timedelta(seconds=self.lifetime_s)
+        return min(self.lifetime_s, (end - datetime.now(UTC)).total_seconds())
+
     def hold(self, store: Store, collection_id: str, version: int) -> None:
         """Write the lease (after the answer is sent); a pruned version has nothing to keep."""
         try:
-            hold(store, collection_id, version, self.lifetime_s)
+            seconds = self.allowance(store, collection_id, version)
+            if seconds > 0:
+                hold(store, collection_id, version, seconds)
         except (VersionGone, VersionNotFound):  # pruned, or its collection deleted meanwhile
             pass
         except Exception:
