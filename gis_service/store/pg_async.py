@@ -200,6 +200,11 @@ class AsyncPool:
                     raise self.reach.failed(exc) from exc
                 reusable = not isinstance(exc, asyncpg.InterfaceError | OSError | TimeoutError)
                 raise
+            except asyncpg.InternalClientError as exc:
+                if _out_of_step(exc):  # the server's FATAL came before its socket closed
+                    raise self.reach.failed(exc) from exc
+                reusable = True
+                raise
             except Exception:
                 reusable = True  # an error answer or our own exception: the link is idle
                 raise
@@ -209,6 +214,16 @@ class AsyncPool:
                 else:  # cancelled mid-statement, or broken
                     self._open.discard(conn)
                     conn.terminate()
+
+
+def _out_of_step(exc: asyncpg.InternalClientError) -> bool:
+    """Whether asyncpg's protocol lost step with the server: the connection is unusable.
+
+    A server ending an idle session (shutdown, pg_terminate_backend) sends a FATAL the
+    protocol cannot place; until the socket's end arrives too, `is_closed()` is false and
+    every statement on it fails so. A stale type cache is the one kind to keep the link.
+    """
+    return not isinstance(exc, asyncpg.OutdatedSchemaCacheError)
 
 
 def _select_one() -> Plan[None]:
