@@ -12,14 +12,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
+from pathlib import Path
 
+import orjson
 import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from gis_service.errors import StoreUnavailable
+from gis_service.ingest import IngestOptions, import_file
+from gis_service.store.factory import open_store
 from gis_service.store.pg_async import AsyncPool
 from gis_service.store.rows import Plan
+
+from .conftest import make_settings, point_layer
 
 
 def _one(sql: str) -> Plan[list]:
@@ -75,3 +82,54 @@ def test_a_connection_the_server_ended_while_idle_answers_503_and_is_not_reused(
                 await asyncio.wait_for(proxy.wait_closed(), 1)
 
     asyncio.run(go())
+
+
+def _pg_store(request: pytest.FixtureRequest, tmp_path: Path):
+    settings = make_settings("postgis", request, tmp_path, postgis_pool_size=1)
+    store = open_store(settings)
+    source = tmp_path / "pts.geojson"
+    source.write_bytes(orjson.dumps(point_layer(5)))
+    import_file(store, source, IngestOptions(collection_id="pts", title="Points"))
+    return store
+
+
+def _terminate(url: str, pid: int) -> None:
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+    time.sleep(0.3)
+
+
+def _append_one(store) -> None:
+    """A write that needs the pool's one connection back: it commits, or the pool leaked."""
+    info = store.get_collection("pts")
+    with store.replace_collection(
+        collection_id="pts", properties=info.properties, keep_existing=True, deadline=None
+    ) as writer:
+        writer.commit(info)
+
+
+def test_a_writer_on_a_connection_the_server_ended_answers_503_and_frees_it(
+    request: pytest.FixtureRequest, tmp_path: Path, postgis_url: str
+) -> None:
+    """Stopping PostgreSQL under PATCH load answered 500s: a writer whose pooled connection
+    the server had ended (idle, or mid-commit) raised psycopg's error, and its clean-up
+    failed on the lost connection before giving it back (a pool slot gone for good)."""
+    store = _pg_store(request, tmp_path)
+    try:
+        with store.pool.connection() as conn:  # the pool's one connection, idle between
+            ((pid,),) = conn.execute("SELECT pg_backend_pid()").fetchall()
+        _terminate(postgis_url, pid)
+        with pytest.raises(StoreUnavailable):
+            _append_one(store)
+        _append_one(store)  # within the pool's 3 s wait: the slot came back
+        info = store.get_collection("pts")
+        writer = store.replace_collection(
+            collection_id="pts", properties=info.properties, keep_existing=True
+        )
+        ((pid,),) = writer.conn.execute("SELECT pg_backend_pid()").fetchall()
+        _terminate(postgis_url, pid)  # as a shutdown ends a writer mid-commit
+        with pytest.raises(StoreUnavailable), writer:
+            writer.commit(info)
+        _append_one(store)
+    finally:
+        store.close()

@@ -71,8 +71,10 @@ class PgWriter(CollectionWriter):
         self._take_turn(deadline)
         try:
             self._prepare(properties)
-        except BaseException:
+        except BaseException as exc:
             self.abort()
+            if self._lost(exc):
+                raise self.store.pool.reach.failed(exc) from exc
             raise
 
     def _take_turn(self, deadline: float | None) -> None:
@@ -108,7 +110,19 @@ class PgWriter(CollectionWriter):
             self.abort()
             if isinstance(exc, psycopg.errors.LockNotAvailable):
                 raise WriterBusy(self.collection_id) from None
+            if self._lost(exc):  # a pooled connection the server ended meanwhile
+                raise self.store.pool.reach.failed(exc) from exc
             raise
+
+    def _lost(self, exc: BaseException) -> bool:
+        """Whether `exc` means the server ended this writer's connection (a 503, not a 500)."""
+        conn = getattr(self, "conn", None)
+        return isinstance(exc, psycopg.Error) and self.store.pool.lost(exc, conn)
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        super().__exit__(exc_type, exc, tb)
+        if isinstance(exc, BaseException) and self._lost(exc):
+            raise self.store.pool.reach.failed(exc) from exc
 
     def _end_turn(self) -> None:
         turn, self._turn = self._turn, None
@@ -276,15 +290,19 @@ class PgWriter(CollectionWriter):
         try:
             with suppress(Exception):  # the rollback undoes the copy either way
                 self._end_copy(RuntimeError("import aborted"))
-            self.conn.rollback()
+            if not (self.conn.broken or self.conn.closed):  # the server ended it: undone
+                self.conn.rollback()
         finally:
             self._release()
 
     def _release(self) -> None:
         try:
-            if self._conn_cm is not None:
-                self.conn.autocommit = True
-                self._conn_cm.__exit__(None, None, None)
-                self._conn_cm = None
+            conn_cm, self._conn_cm = self._conn_cm, None
+            if conn_cm is not None:
+                try:
+                    if not (self.conn.broken or self.conn.closed):
+                        self.conn.autocommit = True
+                finally:  # back to the pool, which discards a lost connection
+                    conn_cm.__exit__(None, None, None)
         finally:
             self._end_turn()  # after the connection: the next writer here may need it
