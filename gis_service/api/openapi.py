@@ -11,17 +11,20 @@ from typing import Any
 
 from .. import __version__
 from ..domain.collection import JSON_SCHEMAS, CollectionInfo, PropertyType, equality_parameters
-from ..domain.query import MAX_OFFSET, MAX_SORT_KEYS
 from ..exports.formats import FORMATS
 from ..settings import Settings
 from .openapi_filter import FILTER_PARAMETERS, filter_parameters, queryables_paths
+from .openapi_parameters import (
+    PROPERTIES_TEXT,
+    SORTBY_TEXT,
+    feature_parameters,
+    properties_schema,
+    query_parameter,
+    sortby_schema,
+)
 from .openapi_schemas import (
     CONTENT_CRS_HEADER,
-    CRS_SCHEMA,
-    DATETIME_PATTERN,
-    ENTITY_ID_SCHEMA,
     ETAG_HEADER,
-    FEATURE_ID_SCHEMA,
     RESPONSE_SCHEMAS,
 )
 from .openapi_sharing import (
@@ -40,148 +43,6 @@ def property_schema(kind: PropertyType) -> dict[str, str]:
 
 def _ref(kind: str, name: str) -> dict[str, str]:
     return {"$ref": f"#/components/{kind}/{name}"}
-
-
-def _query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "query",
-        "required": False,
-        "description": description,
-        "schema": schema,
-        "style": "form",
-        "explode": False,
-    }
-
-
-def _sortby(names: list[str] | None = None) -> dict[str, Any]:
-    """`sortby` items: a collection's own names when known, else any name."""
-    item: dict[str, Any] = {"type": "string", "pattern": "^[+-]?[^,+-][^,]*$"}
-    if names is not None:
-        item = {"type": "string", "enum": [f"{s}{n}" for n in names for s in ("", "+", "-")]}
-    return {"type": "array", "items": item, "minItems": 1, "maxItems": MAX_SORT_KEYS}
-
-
-def _properties(names: list[str] | None = None) -> dict[str, Any]:
-    # Any text on the generic operations: `[""]` is sent as `properties=`, which is "none".
-    item: dict[str, Any] = {"type": "string"}
-    if names is not None:
-        item = {"type": "string", "enum": names}
-    return {"type": "array", "items": item}  # a name given twice is taken once
-
-
-_SORTBY = (
-    "Comma-separated properties to sort by, each optionally prefixed with `+` "
-    "(ascending, the default) or `-` (descending), each at most once. Nulls come first "
-    "ascending; text sorts by code point; the feature id breaks ties."
-)
-_PROPERTIES = "Comma-separated properties to include in each feature (empty for none)."
-
-
-def _parameters(settings: Settings) -> dict[str, Any]:
-    return {
-        "f": _query(
-            "f",
-            "The representation: json (GeoJSON/JSON) or html.",
-            {"type": "string", "enum": ["json", "html"]},
-        ),
-        "f-items": _query(
-            "f",
-            "json (a page of GeoJSON) or html; or a download of every feature the other"
-            " parameters select (paging aside; an explicit `limit` caps it): "
-            + ", ".join(f"{f.name} ({f.title})" for f in FORMATS.values())
-            + ". KML is always CRS84 (no `crs`); FlatGeobuf needs geometry.",
-            {"type": "string", "enum": ["json", "html", *FORMATS]},
-        ),
-        "limit": _query(
-            "limit",
-            "Page size. Values above the maximum are treated as the maximum.",
-            {
-                "type": "integer",
-                "minimum": 1,
-                "maximum": settings.max_limit,
-                "default": settings.default_limit,
-            },
-        ),
-        "bbox": _query(
-            "bbox",
-            "Features intersecting this box: minLon,minLat,maxLon,maxLat in CRS84 "
-            "(6 numbers with heights, the minimum height first), or in the axis order of "
-            "the CRS `bbox-crs` names. CRS84 longitudes lie in -180..180, latitudes in "
-            "-90..90, the lower latitude first; a minimum longitude above the maximum "
-            "crosses the antimeridian.",
-            {
-                "type": "array",
-                "oneOf": [{"minItems": 4, "maxItems": 4}, {"minItems": 6, "maxItems": 6}],
-                "items": {"type": "number"},
-            },
-        ),
-        "datetime": _query(
-            "datetime",
-            "An RFC 3339 date or date-time (no offset: UTC), or an interval `start/end` "
-            "with `..` or nothing for an open end (not both), the start not after the end; "
-            "matched against the collection's temporal property.",
-            {"type": "string", "pattern": DATETIME_PATTERN},
-        ),
-        "cursor": _query(
-            "cursor",
-            "Opaque paging position, as issued in next/prev links (not with `offset`).",
-            {"type": "string", "pattern": "^[A-Za-z0-9_-]+$"},
-        ),
-        "offset": _query(
-            "offset",
-            "Number of matching features to skip (cursor paging is faster for deep pages).",
-            {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
-        ),
-        "crs": _query(
-            "crs",
-            "The CRS of the geometries in the GeoJSON answer (OGC API Features Part 2), in "
-            "its axis order (EPSG:4326 is latitude first): a URI such as "
-            "http://www.opengis.net/def/crs/EPSG/0/32640 (or EPSG:32640). The collection's "
-            "`crs` list names the usual ones; any two-dimensional EPSG CRS PROJ knows is "
-            "accepted. Default CRS84. The HTML map is always drawn in CRS84.",
-            CRS_SCHEMA,
-        ),
-        "bbox-crs": _query(
-            "bbox-crs",
-            "The CRS of the `bbox` numbers (same identifiers as `crs`); default CRS84. "
-            "The box is enclosed by a CRS84 box (edges densified) before the query.",
-            CRS_SCHEMA,
-        ),
-        "sortby": _query("sortby", _SORTBY, _sortby()),
-        "properties": _query("properties", _PROPERTIES, _properties()),
-        "skipGeometry": _query(
-            "skipGeometry",
-            "true: leave every feature's geometry out (null).",
-            {"type": "boolean", "default": False},
-        ),
-        "q": _query(
-            "q",
-            "Words to find in the datasets' titles (Arabic or English), keywords and "
-            "descriptions; all must match; best matches first.",
-            {"type": "string"},
-        ),
-        "keywords": _query(
-            "keywords",
-            "Datasets having every one of these keywords.",
-            {"type": "array", "items": {"type": "string"}},
-        ),
-        "owner": _query("owner", "Datasets published by this entity (its id).", ENTITY_ID_SCHEMA),
-        "collectionId": {
-            "name": "collectionId",
-            "in": "path",
-            "required": True,
-            "description": "The collection's id.",
-            "schema": {"type": "string"},
-        },
-        "featureId": {
-            "name": "featureId",
-            "in": "path",
-            "required": True,
-            "description": "The feature's id: digits, no leading zero (as the service writes it).",
-            "schema": FEATURE_ID_SCHEMA,
-        },
-    }
 
 
 _READY = {
@@ -257,8 +118,8 @@ def _collection_params(info: CollectionInfo, names: list[str]) -> list[dict[str,
     """The shared parameters, with `sortby` and `properties` naming this collection's own."""
     props = [p.name for p in info.properties]
     own = {
-        "sortby": _query("sortby", _SORTBY, _sortby(props)),
-        "properties": _query("properties", _PROPERTIES, _properties(props)),
+        "sortby": query_parameter("sortby", SORTBY_TEXT, sortby_schema(props)),
+        "properties": query_parameter("properties", PROPERTIES_TEXT, properties_schema(props)),
     }
     return [own.get(n) or _ref("parameters", n) for n in names]
 
@@ -266,15 +127,9 @@ def _collection_params(info: CollectionInfo, names: list[str]) -> list[dict[str,
 def _collection_paths(info: CollectionInfo) -> dict[str, Any]:
     base = f"/collections/{info.id}"
     filters = [
-        {
-            "name": p.name,
-            "in": "query",
-            "required": False,
-            "style": "form",
-            "explode": False,
-            "description": f"Only features whose `{p.name}` equals this value.",
-            "schema": property_schema(p.type),
-        }
+        query_parameter(
+            p.name, f"Only features whose `{p.name}` equals this value.", property_schema(p.type)
+        )
         for p in equality_parameters(info)
     ]
     safe = "".join(c if c.isalnum() else "_" for c in info.id)
@@ -397,7 +252,7 @@ def build_openapi(base: str, settings: Settings, infos: list[CollectionInfo]) ->
         "security": [{}, {"bearer": []}],  # anonymous, or an API key
         "paths": paths,
         "components": {
-            "parameters": _parameters(settings) | sharing_parameters() | filter_parameters(),
+            "parameters": feature_parameters(settings) | sharing_parameters() | filter_parameters(),
             "securitySchemes": SECURITY_SCHEMES,
             "schemas": RESPONSE_SCHEMAS,
         },

@@ -6,39 +6,28 @@ from typing import Any
 
 from ..domain.collection import CollectionInfo
 from ..domain.filters import CRS84
+from .openapi_parameters import query_parameter
 from .openapi_schemas import CRS_SCHEMA
 from .openapi_sharing import problem
 
 FILTER_PARAMETERS = ["filter", "filter-lang", "filter-crs"]
 
 
-def _query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "query",
-        "required": False,
-        "style": "form",
-        "explode": False,
-        "description": description,
-        "schema": schema,
-    }
-
-
 def filter_parameters() -> dict[str, Any]:
     return {
-        "filter": _query(
+        "filter": query_parameter(
             "filter",
             "A CQL2 expression the features must satisfy (names: see the collection's"
             " queryables). Comparisons, LIKE/BETWEEN/IN, CASEI/ACCENTI, arithmetic, spatial"
             " (S_*) and temporal (T_*) functions.",
             {"type": "string", "minLength": 1},
         ),
-        "filter-lang": _query(
+        "filter-lang": query_parameter(
             "filter-lang",
             "The encoding of `filter` (only with a `filter`).",
             {"type": "string", "enum": ["cql2-text", "cql2-json"], "default": "cql2-text"},
         ),
-        "filter-crs": _query(
+        "filter-crs": query_parameter(
             "filter-crs",
             "The coordinate reference system of the geometries in `filter` (only with a"
             " `filter`; the identifiers `crs` takes).",

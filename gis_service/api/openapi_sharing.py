@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .openapi_parameters import path_parameter, query_parameter
 from .openapi_schemas import (
     COLLECTION_ID_SCHEMA,
     CRS_HEADER_SCHEMA,
@@ -258,25 +259,11 @@ def sharing_paths() -> dict[str, Any]:
 
 
 def sharing_parameters() -> dict[str, Any]:
-    def path(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "name": name,
-            "in": "path",
-            "required": True,
-            "description": description,
-            "schema": schema,
-        }
-
+    path = path_parameter
     return {
-        "version": {
-            "name": "version",
-            "in": "query",
-            "required": False,
-            "style": "form",
-            "explode": False,
-            "schema": VERSION_SCHEMA,
-            "description": "Read this version of the collection (default: current).",
-        },
+        "version": query_parameter(
+            "version", "Read this version of the collection (default: current).", VERSION_SCHEMA
+        ),
         "versionNumber": path("version", "A version number.", VERSION_SCHEMA),
         "jobId": path("jobId", "The job's id.", JOB_ID_SCHEMA),
         "entityId": path("entityId", "The entity's id.", ENTITY_ID_SCHEMA),
