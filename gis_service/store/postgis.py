@@ -30,6 +30,7 @@ from .catalog import Catalog
 from .counts import CountCache
 from .paging import check_filters, run_page
 from .pg_async import AsyncPool
+from .pg_bootstrap import bootstrap
 from .pg_filters import translate_error
 from .pg_generations import Generations
 from .pg_pool import StorePool
@@ -77,7 +78,7 @@ class PostgisStore(Store):
             self.pool = StorePool(url, size=pool_size, wait=connect_timeout_s, kwargs=kwargs)
             self.pool.wait(timeout=30)
             with self.pool.connection() as conn:
-                self._bootstrap(conn)
+                bootstrap(conn, self.schema, self.collections_table)
             self.catalog = Catalog(self.pool.connection, "%s", prefix=f"{quote(schema)}.")
             reach, wait = self.pool.reach, connect_timeout_s
             self.aio = AsyncPool(url, size=pool_size, settings=settings, timeout=wait, reach=reach)
@@ -85,48 +86,6 @@ class PostgisStore(Store):
             if isinstance(exc, StoreError):
                 raise
             raise StoreError(f"cannot open the PostGIS store: {exc}") from exc
-
-    def _bootstrap(self, conn: psycopg.Connection) -> None:
-        """Refuse a superuser; use the schema an administrator made for this role.
-
-        The service needs nothing beyond its own schema; as a superuser any bug or stolen
-        connection would reach every database on the server.
-        """
-        (superuser,) = conn.execute(
-            "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"
-        ).fetchone()
-        if superuser:
-            raise StoreError(
-                "the PostGIS store must not connect as a superuser: connect with a role that"
-                f" owns only schema {self.schema!r} (see README, 'Switching to PostGIS')"
-            )
-        has_postgis = conn.execute(
-            "SELECT 1 FROM pg_extension WHERE extname = 'postgis'"
-        ).fetchone()
-        if not has_postgis:
-            try:
-                conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-            except psycopg.Error as exc:
-                raise StoreError(
-                    "PostGIS is not installed in this database and this role may not create it"
-                    f" ({exc.diag.message_primary})"
-                ) from exc
-        owner = conn.execute(
-            "SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = %s",
-            (self.schema,),
-        ).fetchone()
-        if owner is None:
-            try:
-                conn.execute(f"CREATE SCHEMA {quote(self.schema)}")
-            except psycopg.errors.InsufficientPrivilege as exc:
-                raise StoreError(
-                    f"schema {self.schema!r} does not exist and this role may not create it;"
-                    f" an administrator runs: CREATE SCHEMA {self.schema} AUTHORIZATION <role>"
-                ) from exc
-        conn.execute(
-            f"CREATE TABLE IF NOT EXISTS {self.collections_table} ("
-            " id text PRIMARY KEY, table_name text NOT NULL, info jsonb NOT NULL)"
-        )
 
     def _lookup_plan(
         self, collection_id: str, version: int | None = None
