@@ -29,7 +29,7 @@ from gis_service.store.factory import open_store
 from gis_service.store.gpkg_query import GpkgDialect, Layout
 from gis_service.store.pg_query import PgDialect
 from gis_service.store.postgis import PostgisStore
-from gis_service.store.sql import build_where
+from gis_service.store.where import build_where
 from gis_service.store.sql import quote as quote_name
 
 from .conftest import STORES, issue_key, make_settings, run_cli
@@ -385,7 +385,7 @@ def _plan(world: World, cid: str, query: FeatureQuery) -> str:
     store, info = world.store, world.store.get_collection(cid)
     if isinstance(store, PostgisStore):
         with store.pool.connection() as conn:
-            table, info = store._lookup(conn, cid)
+            table, info = store.lookup(conn, cid)
             where = build_where(info, query, PgDialect(info))
             conn.execute("SET enable_seqscan = off")  # a tiny table: ask what could be used
             sql = f"EXPLAIN SELECT count(*) FROM {table} WHERE {where.sql()}"

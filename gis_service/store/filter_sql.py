@@ -7,7 +7,7 @@ missing value is unknown, so neither `x = 1` nor `NOT x = 1` matches it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..domain.collection import CollectionInfo, PropertyType
 from ..domain.filters.ast import (
@@ -31,9 +31,7 @@ from ..domain.filters.ast import (
     Spatial,
     Temporal,
 )
-
-if TYPE_CHECKING:
-    from .sql import Dialect
+from .sql import Dialect
 
 Sql = tuple[str, list[Any]]
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from ..domain.collection import CollectionInfo, PropertyDef, valid_collection_id
 from ..domain.query import FeatureQuery
 from ..errors import CollectionNotFound, StoreUnavailable, VersionGone, VersionNotFound
-from . import gpkg_format, gpkg_recovery, streaming
+from . import gpkg_filters, gpkg_format, gpkg_recovery, streaming
 from .base import (
     Changes,
     CollectionWriter,
@@ -34,9 +34,11 @@ from .gpkg_query import GpkgDialect, GpkgRows, Layout, Opened, read_metadata
 from .gpkg_writer import GpkgWriter
 from .paging import check_filters, run_page
 from .rows import run
-from .sql import build_where, quote
-from .streaming import FeatureStream, selection_sql
+from .sorting import selection_sql
+from .sql import quote
+from .streaming import FeatureStream
 from .turns import Turns
+from .where import build_where
 
 MMAP_BYTES = 1 << 30
 MAX_VERSION_CONNECTIONS = 16
@@ -208,7 +210,7 @@ class GeoPackageStore(Store):
             conn.close()
             raise
         convert = dict(rows.conversions)
-        batches = streaming.batches(cursor, rows.names, streaming.gpkg_wkbs, convert)
+        batches = streaming.batches(cursor, rows.names, gpkg_format.wkbs_of, convert)
         return FeatureStream(opened.info, batches, conn.close)
 
     # -- writing ---------------------------------------------------------------------
@@ -340,7 +342,7 @@ def open_read_only(path: Path) -> sqlite3.Connection:
     """A read-only connection with the SQL functions queries use; any thread may use it."""
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
     conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")  # shared OS cache, no read copies
-    gpkg_format.register_functions(conn)
+    gpkg_filters.register_all(conn)
     return conn
 
 

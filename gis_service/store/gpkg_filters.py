@@ -145,7 +145,13 @@ def power(a: float | None, b: float | None) -> float | None:
         return None
 
 
-def register(conn: sqlite3.Connection) -> None:
+def register_all(conn: sqlite3.Connection) -> None:
+    """Every SQL function a GeoPackage connection of ours needs: the triggers' and CQL2's."""
+    gpkg_format.register_functions(conn)
+    _register_cql2(conn)
+
+
+def _register_cql2(conn: sqlite3.Connection) -> None:
     conn.create_function("gis_casei", 1, text.casei, deterministic=True)
     conn.create_function("gis_accenti", 1, text.accenti, deterministic=True)
     conn.create_function("gis_spatial", 3, spatial, deterministic=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 import struct
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import shapely
@@ -46,6 +46,19 @@ def wkb_of(blob: bytes | None) -> bytes | None:
         return None
     flags = blob[3]
     return bytes(blob[8 + _ENVELOPE_SIZES[(flags >> 1) & 0b111] :])
+
+
+def wkbs_of(blobs: Sequence[bytes | None]) -> list[bytes | None]:
+    """The WKB inside GeoPackage blobs: one slice each when all share one header layout."""
+    try:
+        flags = {blob[3] for blob in blobs}  # type: ignore[index]
+    except TypeError:  # a missing geometry
+        return [wkb_of(blob) for blob in blobs]
+    if len(flags) != 1:
+        return [wkb_of(blob) for blob in blobs]
+    first = blobs[0]
+    start = len(first) - len(wkb_of(first))  # type: ignore[arg-type]
+    return [blob[start:] for blob in blobs]  # type: ignore[index]
 
 
 def envelope_of(blob: bytes | None) -> tuple[float, float, float, float] | None:
@@ -99,9 +112,6 @@ def register_functions(conn: sqlite3.Connection) -> None:
     for i, name in enumerate(("ST_MinX", "ST_MaxX", "ST_MinY", "ST_MaxY")):
         conn.create_function(name, 1, _envelope_part(i), deterministic=True)
     conn.create_function("gis_intersects_box", 5, intersects_box, deterministic=True)
-    from .gpkg_filters import register  # CQL2's functions (that module imports this one)
-
-    register(conn)
 
 
 _SRS_4326 = CRS.from_epsg(4326).to_wkt(version="WKT1_GDAL")

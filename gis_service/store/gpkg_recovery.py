@@ -21,27 +21,24 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import orjson
 
 from . import gpkg_format
 from .catalog import VersionRecord
+from .gpkg_host import Host
 from .gpkg_query import read_metadata
-
-if TYPE_CHECKING:
-    from .geopackage import GeoPackageStore
 
 log = logging.getLogger(__name__)
 TMP_NAME = re.compile(r"\.(?P<id>.+)\.[0-9a-f]{32}\.tmp")
 
 
-def lock_path(store: GeoPackageStore, collection_id: str) -> Path:
+def lock_path(store: Host, collection_id: str) -> Path:
     return store.folder / f".{collection_id}.lock"
 
 
 @contextmanager
-def _unless_writing(store: GeoPackageStore, collection_id: str) -> Iterator[bool]:
+def _unless_writing(store: Host, collection_id: str) -> Iterator[bool]:
     """The writer lock if it is free now (True), else False: a writer is at work."""
     with lock_path(store, collection_id).open("ab") as handle:
         try:
@@ -55,7 +52,7 @@ def _unless_writing(store: GeoPackageStore, collection_id: str) -> Iterator[bool
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def recover_folder(store: GeoPackageStore) -> None:
+def recover_folder(store: Host) -> None:
     """On opening the store: every collection with a dead writer's leftovers."""
     suspects = set()
     for path in store.folder.glob(".*.tmp"):
@@ -71,7 +68,7 @@ def recover_folder(store: GeoPackageStore) -> None:
                 recover_locked(store, collection_id)
 
 
-def recover_locked(store: GeoPackageStore, collection_id: str, keep: Path | None = None) -> None:
+def recover_locked(store: Host, collection_id: str, keep: Path | None = None) -> None:
     """Clear a dead writer's leftovers; the caller holds the collection's writer lock.
 
     `keep`: the caller's own temporary file.

@@ -15,24 +15,22 @@ import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import BinaryIO
 
 import orjson
 import shapely
 
 from ..domain.collection import CollectionInfo, PropertyDef, PropertyType
 from ..errors import Conflict, WriterBusy
-from . import gpkg_format, gpkg_recovery
+from . import gpkg_filters, gpkg_format, gpkg_recovery
 from .base import Actor, CollectionWriter, Feature, FeatureBatch
 from .catalog import VersionRecord
+from .gpkg_host import Host
 from .gpkg_query import GpkgRows, Layout, bind_column, read_metadata
 from .indexing import indexed
 from .rows import run
 from .sql import quote
 from .turns import SHORTEST, deadline_after, left, passed
-
-if TYPE_CHECKING:
-    from .geopackage import GeoPackageStore
 
 SQL_TYPES = {
     PropertyType.STRING: "TEXT",
@@ -47,7 +45,7 @@ SQL_TYPES = {
 class GpkgWriter(CollectionWriter):
     def __init__(
         self,
-        store: GeoPackageStore,
+        store: Host,
         collection_id: str,
         properties: list[PropertyDef],
         copy_of: Path | None = None,
@@ -121,7 +119,7 @@ class GpkgWriter(CollectionWriter):
         self.conn.execute("PRAGMA journal_mode = OFF")
         self.conn.execute("PRAGMA cache_size = -262144")  # 256 MiB: R-tree inserts stay in memory
         self.conn.execute("PRAGMA synchronous = OFF")
-        gpkg_format.register_functions(self.conn)
+        gpkg_filters.register_all(self.conn)
         if copy_of is not None:
             current = read_metadata(self.conn, (0, 0))
             self.layout, self.previous = current.layout, current.info

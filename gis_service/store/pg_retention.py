@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from .catalog_versions import VersionRecord
+from .pg_host import Host
 from .sql import quote
-
-if TYPE_CHECKING:
-    from .postgis import PostgisStore
 
 #: A drop waits this long for readers of the table (a version read without a lease, e.g.
 #: `?version=N`), then gives up until the next pass rather than queue everyone behind it.
 LOCK_TIMEOUT = "5s"
 
 
-def _table(store: PostgisStore, record: VersionRecord) -> str:
+def _table(store: Host, record: VersionRecord) -> str:
     return f"{quote(store.schema)}.{quote(record.location)}"
 
 
-def version_sizes(
-    store: PostgisStore, collection_id: str, records: list[VersionRecord]
-) -> dict[int, int]:
+def version_sizes(store: Host, collection_id: str, records: list[VersionRecord]) -> dict[int, int]:
     """pg_total_relation_size of each version's table (heap, indexes, TOAST) in one
     statement; the current generation is the current version's table, counted once."""
     kept = [r for r in records if r.pruned is None]
@@ -36,7 +30,7 @@ def version_sizes(
     return {n: int(size) for n, size in rows if size is not None}
 
 
-def drop_version(store: PostgisStore, collection_id: str, record: VersionRecord) -> int:
+def drop_version(store: Host, collection_id: str, record: VersionRecord) -> int:
     """Drop a pruned version's table; never the table the collection names as current."""
     table = _table(store, record)
     with store.pool.connection() as conn, conn.transaction():

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from datetime import date
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import psycopg
 
@@ -22,13 +22,12 @@ from ..domain.values import output_value
 from ..errors import CollectionNotFound
 from . import streaming
 from .paging import check_filters
+from .pg_host import Host
 from .pg_pool import StorePool
 from .pg_query import PgDialect, PgRows
-from .sql import build_where
-from .streaming import ExportBatch, FeatureStream, selection_sql
-
-if TYPE_CHECKING:
-    from .postgis import PostgisStore
+from .sorting import selection_sql
+from .streaming import ExportBatch, FeatureStream
+from .where import build_where
 
 # psycopg already gives ints, strings and bools as GeoJSON has them.
 _CONVERTED = (PropertyType.DATE, PropertyType.DATETIME, PropertyType.NUMBER)
@@ -42,13 +41,13 @@ def columnar(info: CollectionInfo, query: FeatureQuery) -> bool:
 
 
 def open_stream(
-    store: PostgisStore, collection: CollectionInfo, query: FeatureQuery, limit: int | None
+    store: Host, collection: CollectionInfo, query: FeatureQuery, limit: int | None
 ) -> FeatureStream:
     stack = ExitStack()
     try:
         conn = stack.enter_context(store.pool.connection())
         stack.enter_context(conn.transaction())
-        table, info = store._lookup(conn, collection.id, query.version)
+        table, info = store.lookup(conn, collection.id, query.version)
         check_filters(info, query)
         if columnar(info, query):
             from . import pg_columns  # Arrow: loaded by the first download, not at start

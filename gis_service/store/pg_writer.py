@@ -14,7 +14,6 @@ import threading
 import uuid
 from contextlib import AbstractContextManager, suppress
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 import orjson
 import psycopg
@@ -30,13 +29,11 @@ from .base import Actor, CollectionWriter, Feature, FeatureBatch
 from .indexing import indexed, pg_indexes
 from .pg_copy import copy_text
 from .pg_filters import CASTS
+from .pg_host import Host
 from .pg_query import PgRows, column_name
 from .rows import run
 from .sql import quote
 from .turns import deadline_after, left
-
-if TYPE_CHECKING:
-    from .postgis import PostgisStore
 
 
 def _column_type(prop: PropertyDef) -> str:
@@ -53,7 +50,7 @@ class PgWriter(CollectionWriter):
 
     def __init__(
         self,
-        store: PostgisStore,
+        store: Host,
         collection_id: str,
         properties: list[PropertyDef],
         deadline: float | None = None,
@@ -159,7 +156,7 @@ class PgWriter(CollectionWriter):
 
     def copy_current(self, version: int | None = None) -> None:
         """Start from the current generation's rows, or a version's (same positional columns)."""
-        old, self.previous = self.store._lookup(self.conn, self.collection_id, version)
+        old, self.previous = self.store.lookup(self.conn, self.collection_id, version)
         if self.previous.properties != self.properties:  # replaced since the caller looked
             raise Conflict(
                 f"collection {self.collection_id!r} was replaced meanwhile; GET it again"

@@ -37,9 +37,10 @@ from .pg_pool import StorePool
 from .pg_query import PgDialect, PgRows, column_name
 from .pg_writer import PgWriter
 from .rows import Plan, run
-from .sql import build_where, quote
+from .sql import quote
 from .streaming import FeatureStream
 from .turns import Turns
+from .where import build_where
 
 T = TypeVar("T")
 
@@ -117,7 +118,7 @@ class PostgisStore(Store):
         table = f"{quote(self.schema)}.{quote(rows[0][0])}"
         return table, self.generations.info(table, rows[0][1])
 
-    def _lookup(
+    def lookup(
         self, conn: psycopg.Connection, collection_id: str, version: int | None = None
     ) -> tuple[str, CollectionInfo]:
         return run(conn, self._lookup_plan(collection_id, version))
@@ -149,7 +150,7 @@ class PostgisStore(Store):
 
     def get_collection(self, collection_id: str) -> CollectionInfo:
         with self.pool.connection() as conn:
-            return self._lookup(conn, collection_id)[1]
+            return self.lookup(conn, collection_id)[1]
 
     def _fresh_plan(
         self,
@@ -327,8 +328,8 @@ class PostgisStore(Store):
 
     def changes(self, *, collection_id: str, since: int) -> Changes:
         with self.pool.connection() as conn:
-            table, info = self._lookup(conn, collection_id)
-            old_table, old = self._lookup(conn, collection_id, since)
+            table, info = self.lookup(conn, collection_id)
+            old_table, old = self.lookup(conn, collection_id, since)
             new_ids = {r[0] for r in conn.execute(f'SELECT "fid" FROM {table}')}
             old_ids = {r[0] for r in conn.execute(f'SELECT "fid" FROM {old_table}')}
             if old.properties == info.properties:
@@ -359,7 +360,7 @@ class PostgisStore(Store):
 
     def delete_collection(self, *, collection_id: str) -> None:
         with self.pool.connection() as conn, conn.transaction():
-            table, _info = self._lookup(conn, collection_id)
+            table, _info = self.lookup(conn, collection_id)
             conn.execute(f"DELETE FROM {self.collections_table} WHERE id = %s", (collection_id,))
             conn.execute(f"DROP TABLE IF EXISTS {table}")
             for record in self.catalog.versions(collection_id):

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..domain.collection import CollectionInfo, PropertyType
-from ..domain.query import CursorValue, SortKey
+from ..domain.query import CursorValue, FeatureQuery, SortKey
 from ..domain.values import parse_typed
 from ..errors import InvalidParameter
 from .base import Feature
-from .sql import Dialect
+from .sql import Dialect, Where
 
 
 @dataclass(frozen=True)
@@ -107,3 +107,24 @@ _ACCEPTS = {
     PropertyType.DATE: lambda v: isinstance(v, str),
     PropertyType.DATETIME: lambda v: isinstance(v, str),
 }
+
+
+def selection_sql(
+    select_sql: str,
+    where: Where,
+    info: CollectionInfo,
+    query: FeatureQuery,
+    dialect: Dialect,
+    limit: int | None,
+) -> tuple[str, list[Any]]:
+    """Every matching row in the query's order (id order unless sorted), capped by `limit`."""
+    if query.sortby:
+        order = Ordering(info, query.sortby, dialect).order_by()
+    else:
+        order = f"{dialect.fid} ASC"
+    sql = f"{select_sql} WHERE {where.sql()} ORDER BY {order}"
+    params = list(where.params)
+    if limit is not None:
+        sql += f" LIMIT {dialect.placeholder}"
+        params.append(limit)
+    return sql, params

@@ -16,10 +16,6 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..domain.collection import CollectionInfo
-from ..domain.query import FeatureQuery
-from . import gpkg_format
-from .sorting import Ordering
-from .sql import Dialect, Where
 
 #: Rows per batch: large enough for vectorised work, small enough for flat memory.
 BATCH_ROWS = 5000
@@ -188,40 +184,6 @@ class Prefetch:
 
 class Cursor(Protocol):
     def fetchmany(self, size: int = ...) -> list[tuple[Any, ...]]: ...
-
-
-def selection_sql(
-    select_sql: str,
-    where: Where,
-    info: CollectionInfo,
-    query: FeatureQuery,
-    dialect: Dialect,
-    limit: int | None,
-) -> tuple[str, list[Any]]:
-    """Every matching row in the query's order (id order unless sorted), capped by `limit`."""
-    if query.sortby:
-        order = Ordering(info, query.sortby, dialect).order_by()
-    else:
-        order = f"{dialect.fid} ASC"
-    sql = f"{select_sql} WHERE {where.sql()} ORDER BY {order}"
-    params = list(where.params)
-    if limit is not None:
-        sql += f" LIMIT {dialect.placeholder}"
-        params.append(limit)
-    return sql, params
-
-
-def gpkg_wkbs(blobs: Sequence[bytes | None]) -> list[bytes | None]:
-    """The WKB inside GeoPackage blobs: one slice each when all share one header layout."""
-    try:
-        flags = {blob[3] for blob in blobs}  # type: ignore[index]
-    except TypeError:  # a missing geometry
-        return [gpkg_format.wkb_of(blob) for blob in blobs]
-    if len(flags) != 1:
-        return [gpkg_format.wkb_of(blob) for blob in blobs]
-    first = blobs[0]
-    start = len(first) - len(gpkg_format.wkb_of(first))  # type: ignore[arg-type]
-    return [blob[start:] for blob in blobs]  # type: ignore[index]
 
 
 def batches(
