@@ -24,10 +24,11 @@ demo: install
 test: install
 	bash .ci/system-packages
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 lint: install
-	$(BIN)/ruff check . && $(BIN)/ruff format --check gis_service
+	$(BIN)/ruff check . && $(BIN)/ruff format --check gis_service && $(BIN)/lint-imports
 
 bench: install
 	bash .ci/system-packages

@@ -12,22 +12,15 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from . import __version__
-from .api import (
-    access,
-    audit,
-    collections,
-    editing,
-    entities,
-    items,
-    jobs,
-    landing,
-    queryables,
-    uploads,
-    versions,
-)
-from .api.html.render import STATIC, make_environment
-from .api.oidc import OidcVerifier
-from .api.problems import add_exception_handlers
+from .api.audit import record as audit_record
+from .api.audit import routes as audit_routes
+from .api.common import landing
+from .api.features import collections, items, queryables
+from .api.plumbing.html.render import STATIC, make_environment
+from .api.plumbing.oidc import OidcVerifier
+from .api.plumbing.problems import add_exception_handlers
+from .api.publishing import editing, jobs, uploads, versions
+from .api.sharing import access, entities
 from .settings import Settings
 from .store import retention
 from .store.factory import open_store
@@ -42,7 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Threads beyond what the store can use only fight over the GIL (SQLite calls back
         # into Python per row): size the request thread pool to the store.
         to_thread.current_default_thread_limiter().total_tokens = store.concurrency
-        app.state.audit = audit.AuditLog(store)
+        app.state.audit = audit_record.AuditLog(store)
         pruning: asyncio.Task[None] | None = None
         try:
             await store.open_async()
@@ -85,9 +78,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(access.router)
     app.include_router(entities.router)
     app.include_router(uploads.router)
-    app.include_router(audit.router)
+    app.include_router(audit_routes.router)
     app.include_router(jobs.router)
-    app.add_middleware(audit.AuditMiddleware)
+    app.add_middleware(audit_record.AuditMiddleware)
     app.mount(
         "/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger"
     )

@@ -10,15 +10,7 @@ from typing import Annotated
 
 import typer
 
-from .domain.access import (
-    ENTITY_ID,
-    AccessPolicy,
-    Entity,
-    Role,
-    Visibility,
-    new_key,
-    split_token,
-)
+from .domain.access import ENTITY_ID, AccessPolicy, Entity, Role, Visibility, new_key, split_token
 from .errors import ServiceError
 from .settings import Settings
 from .store.base import Store

@@ -89,7 +89,7 @@ def test_matrix_collection_endpoints(world, caller, cid, endpoint):
         assert res.status_code == expected, res.text
     else:
         assert res.status_code == 404, res.text
-        html = "f=html" in endpoint  # a browser's error is a page (api/problems.py)
+        html = "f=html" in endpoint  # a browser's error is a page (api/plumbing/problems.py)
         kind = "text/html; charset=utf-8" if html else "application/problem+json"
         assert res.headers["content-type"] == kind
         # hidden looks exactly like absent

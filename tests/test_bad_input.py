@@ -26,11 +26,11 @@ from gis_service.ingest import IngestOptions, import_file
 from gis_service.settings import Settings
 from gis_service.store.base import Store
 from gis_service.store.factory import open_store
-from gis_service.store.gpkg_query import GpkgDialect, Layout
-from gis_service.store.pg_query import PgDialect
-from gis_service.store.postgis import PostgisStore
-from gis_service.store.where import build_where
+from gis_service.store.geopackage.query import GpkgDialect, Layout
+from gis_service.store.postgis.query import PgDialect
+from gis_service.store.postgis.store import PostgisStore
 from gis_service.store.sql import quote as quote_name
+from gis_service.store.where import build_where
 
 from .conftest import STORES, issue_key, make_settings, run_cli
 

@@ -13,9 +13,11 @@ from gis_service.domain.query import FeatureQuery
 from gis_service.exports import text
 from gis_service.exports.selection import Export
 from gis_service.ingest import IngestOptions, import_file
-from gis_service.store import columnar, gpkg_columns, pg_stream
+from gis_service.store import columnar
 from gis_service.store.base import Store
 from gis_service.store.columnar import ColumnarBatch
+from gis_service.store.geopackage import whole_layer as gpkg_columns
+from gis_service.store.postgis import stream as pg_stream
 
 STAMP = re.compile(rb'"timeStamp":"[^"]*"')
 
@@ -147,7 +149,7 @@ def test_filtered_or_sorted_selections_are_read_by_rows(client):
 def test_many_small_batches_by_columns_equal_by_rows(empty_store, tmp_path, monkeypatch):
     """Batch edges (PostGIS groups ids by `fid / rows`, rows within a group in any order)
     and a limit that ends inside a batch, on the path a whole layer takes."""
-    from gis_service.store import pg_columns
+    from gis_service.store.postgis import whole_layer as pg_columns
 
     for module in (gpkg_columns, pg_columns):
         monkeypatch.setattr(module, "BATCH_ROWS", 7)
@@ -192,8 +194,8 @@ def test_file_downloads_get_the_same_arrow_batches(empty_store, tmp_path, monkey
 
 def test_geopackage_replaced_while_opening_is_read_by_rows(client):
     """GDAL opens the file by name: if it is not the file the store opened, rows are read."""
-    from gis_service.store.geopackage import GeoPackageStore, open_read_only
-    from gis_service.store.gpkg_query import read_metadata
+    from gis_service.store.geopackage.query import read_metadata
+    from gis_service.store.geopackage.store import GeoPackageStore, open_read_only
 
     store = client.app.state.store
     if not isinstance(store, GeoPackageStore):

@@ -24,7 +24,7 @@ import shapely
 from fastapi.testclient import TestClient
 from shapely.geometry import shape
 
-from gis_service.api.items import ITEMS_PARAMS
+from gis_service.api.features.items import ITEMS_PARAMS
 from gis_service.app import create_app
 from gis_service.domain.access import AccessPolicy, Visibility
 from gis_service.ingest import IngestOptions, import_file

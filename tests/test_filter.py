@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import shapely
 
-from gis_service.api.queryables import FILTER_CONFORMANCE
+from gis_service.api.features.queryables import FILTER_CONFORMANCE
 from gis_service.domain.filters import parse_filter
 from gis_service.errors import InvalidParameter
 

@@ -11,7 +11,7 @@ import pytest
 import shapely
 from shapely.geometry import Point, Polygon
 
-from gis_service.api import geometry_json
+from gis_service.geojson import geometry as geometry_json
 from gis_service.store.streaming import ExportBatch, Prefetch
 
 

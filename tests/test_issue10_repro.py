@@ -23,7 +23,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from gis_service.errors import StoreUnavailable
 from gis_service.ingest import IngestOptions, import_file
 from gis_service.store.factory import open_store
-from gis_service.store.pg_async import AsyncPool
+from gis_service.store.postgis.async_pool import AsyncPool
 from gis_service.store.rows import Plan
 
 from .conftest import make_settings, point_layer

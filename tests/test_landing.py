@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
 
-from gis_service.api.queryables import FILTER_CONFORMANCE
+from gis_service.api.features.queryables import FILTER_CONFORMANCE
 
 OAS = "application/vnd.oai.openapi+json;version=3.0"
 RESOURCES = [

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gis_service.api.links import with_params
+from gis_service.api.plumbing.links import with_params
 
 
 @given(st.dictionaries(st.text(max_size=12), st.text(max_size=40), max_size=6))

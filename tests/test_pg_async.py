@@ -9,7 +9,7 @@ from decimal import Decimal
 import psycopg
 import pytest
 
-from gis_service.store.pg_async import AsyncPool, numbered
+from gis_service.store.postgis.async_pool import AsyncPool, numbered
 from gis_service.store.rows import Plan
 
 

@@ -18,8 +18,8 @@ from gis_service.settings import Settings
 from gis_service.store.base import FeatureBatch
 from gis_service.store.factory import open_store
 from gis_service.store.indexing import SHORT_TEXT_BYTES
-from gis_service.store.pg_copy import copy_text, hex_wkb
-from gis_service.store.pg_filters import CASTS
+from gis_service.store.postgis.copy_text import copy_text, hex_wkb
+from gis_service.store.postgis.filters import CASTS
 
 T = PropertyType
 PROPS = [

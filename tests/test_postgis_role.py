@@ -9,7 +9,7 @@ import pytest
 
 from gis_service.errors import StoreError
 from gis_service.ingest import IngestOptions, import_file
-from gis_service.store.postgis import PostgisStore
+from gis_service.store.postgis.store import PostgisStore
 
 from .conftest import DATA
 

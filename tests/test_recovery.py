@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from gis_service.api.jobs import start_job
+from gis_service.api.publishing.jobs import start_job
 from gis_service.app import create_app
 from gis_service.domain.access import Role
 from gis_service.ingest import IngestOptions, IngestReport, import_file

@@ -27,7 +27,7 @@ from gis_service.errors import StoreUnavailable
 from gis_service.ingest import IngestOptions, import_file
 from gis_service.settings import Settings
 from gis_service.store.factory import open_store
-from gis_service.store.pg_async import AsyncPool
+from gis_service.store.postgis.async_pool import AsyncPool
 from gis_service.store.rows import Plan
 
 from .conftest import DATA, STORES, LiveServer, issue_key, make_settings

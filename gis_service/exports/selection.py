@@ -9,10 +9,10 @@ from typing import Any, Protocol
 import numpy as np
 import shapely
 
-from ..api import geometry_json
-from ..api.geometry_json import GeometryValue
 from ..domain.collection import CollectionInfo, PropertyDef
 from ..errors import InvalidParameter
+from ..geojson import geometry
+from ..geojson.geometry import GeometryValue
 from ..store.streaming import ExportBatch
 
 
@@ -73,8 +73,8 @@ class Export:
     def geojson_geometries(self, batch: ExportBatch) -> list[GeometryValue]:
         """Geometries as the pages write them (CRS84 points straight from their WKB)."""
         if self.crs is None:
-            return geometry_json.from_wkbs(batch.wkbs)
-        return geometry_json.from_geometries(self.geometries(batch))
+            return geometry.from_wkbs(batch.wkbs)
+        return geometry.from_geometries(self.geometries(batch))
 
     def wkbs(self, batch: ExportBatch) -> list[bytes | None]:
         """ISO WKB in the output CRS; stored WKB is passed on untouched when it can be."""

@@ -1,6 +1,6 @@
 """GeoJSON and CSV downloads, written chunk by chunk (one chunk per batch).
 
-Features are encoded exactly as the items pages encode them (`api.geometry_json`,
+Features are encoded exactly as the items pages encode them (`geojson.geometry`,
 orjson), so a download equals the concatenated pages byte for byte.
 """
 
@@ -33,7 +33,7 @@ def geojson(batches: Iterable[ExportBatch], export: Export) -> Iterator[bytes]:
             continue
         body = None
         if batch.columnar and export.crs is None:
-            from . import geojson_columns  # Arrow: loaded by the first download, not at start
+            from . import geojson_columns
 
             body = geojson_columns.features(batch, names, export.geometry)  # type: ignore[arg-type]
         if body is None:

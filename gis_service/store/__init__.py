@@ -1,6 +1,5 @@
-"""The storage seam: one `Store` interface, a GeoPackage and a PostGIS implementation."""
+"""The storage seam: the `Store` contract (`base`) and what both stores share.
 
-from .base import CollectionWriter, Feature, FeatureBatch, FeaturePage, Store
-from .factory import open_store
-
-__all__ = ["CollectionWriter", "Feature", "FeatureBatch", "FeaturePage", "Store", "open_store"]
+Each store is a package of its own (`geopackage`, `postgis`); `factory` is the one module
+that imports them, so everything above the store depends on the contract alone.
+"""

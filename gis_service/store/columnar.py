@@ -1,9 +1,10 @@
 """Download batches read as whole columns (Arrow arrays) instead of one tuple per row.
 
 A whole-layer download spent most of its time turning rows into Python objects. The
-columnar readers (`gpkg_columns`, `pg_columns`) hand out `ColumnarBatch`es whose arrays
-already hold what GeoJSON shows (dates as ISO text, NaN as null); writers that know
-columns use them directly, every other writer gets the same lists a row reader gives.
+columnar readers (`geopackage.whole_layer`, `postgis.whole_layer`) hand out
+`ColumnarBatch`es whose arrays already hold what GeoJSON shows (dates as ISO text, NaN as
+null); writers that know columns use them directly, every other writer gets the same lists
+a row reader gives.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ def open_store(settings: Settings) -> Store:
     """`postgresql://...` selects PostGIS; anything else is a folder for GeoPackage files."""
     url = settings.store
     if url.startswith(("postgresql://", "postgres://")):
-        from .postgis import PostgisStore
+        from .postgis.store import PostgisStore
 
         return PostgisStore(
             url,
@@ -20,7 +20,7 @@ def open_store(settings: Settings) -> Store:
             count_cap=settings.count_cap,
             connect_timeout_s=settings.postgis_connect_timeout_s,
         )
-    from .geopackage import GeoPackageStore
+    from .geopackage.store import GeoPackageStore
 
     return GeoPackageStore(
         url, count_cap=settings.count_cap, statement_timeout_ms=settings.statement_timeout_ms

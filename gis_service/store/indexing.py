@@ -34,7 +34,7 @@ def indexed(properties: list[PropertyDef]) -> list[tuple[int, PropertyDef]]:
 
 
 def pg_indexes(table: str, column: str, prop: PropertyDef) -> list[str]:
-    """The PostGIS indexes of one indexed property (see pg_writer for the B-tree's key);
+    """The PostGIS indexes of one indexed property (see postgis.writer for the B-tree's key);
     text longer than `SHORT_TEXT_BYTES` gets a hash index of its own (one more pass over
     the table: ~0.2 s per million rows, a tenth of the B-tree's build)."""
     btree = f'CREATE INDEX ON {table} ({column}, "fid") WITH (deduplicate_items = off)'

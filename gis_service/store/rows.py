@@ -6,7 +6,7 @@ ordering, counting with a cap and existence checks are the same SQL on both engi
 Methods return *plans*: generators that yield `(sql, params)` and are sent back all rows
 of each statement. They do no I/O themselves, so one plan runs on a blocking connection
 (`run`: SQLite, and PostgreSQL from worker threads) or on an asyncio one (PostGIS on the
-event loop, `pg_async.run_plan`) without the paging logic being written twice.
+event loop, `postgis.async_pool.run_plan`) without the paging logic being written twice.
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""The OpenAPI 3.0 document, built from its parts."""

@@ -1,0 +1,1 @@
+"""What every router uses: negotiation, links, encodings, problems, deps, pages."""

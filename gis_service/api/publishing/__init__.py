@@ -1,0 +1,1 @@
+"""Entities publish and maintain data: uploads, jobs, editing, versions."""

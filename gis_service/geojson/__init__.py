@@ -1,0 +1,1 @@
+"""GeoJSON writing shared by the API's answers and the downloads."""

@@ -1,0 +1,1 @@
+"""The embedded store: one GeoPackage file per collection, no server."""

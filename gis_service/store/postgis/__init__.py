@@ -1,0 +1,1 @@
+"""The PostGIS store: many stateless API workers on one database."""
