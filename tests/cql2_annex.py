@@ -276,7 +276,7 @@ def logical_cases() -> list[tuple[str, str, int]]:
 
 
 # Rows where the standard's count does not hold for its own data file: the count that an
-# independent evaluation (Shapely/Python over the GeoJSON export, tests/test_filter_oracle.py)
+# independent evaluation (Shapely/Python over the GeoJSON export, tests/filter/test_filter_oracle.py)
 # gives instead.
 DATA_DISAGREES = {
     # Canada and the USA touch BBOX(-90,40,-60,50), the eight European countries the

@@ -1,4 +1,4 @@
-"""schemathesis hooks for tests/test_fuzz_api.py (loaded by its `st run` through
+"""schemathesis hooks for tests/plumbing/test_fuzz_api.py (loaded by its `st run` through
 SCHEMATHESIS_HOOKS): what the OpenAPI document cannot say, made true of valid requests.
 
 A JSON Schema states each value's form, not how values relate or what exists: an interval's

@@ -1,6 +1,6 @@
 """The exact value forms of the OpenAPI document: patterns, headers, response schemas.
 
-Each pattern says what the server takes (tests/test_fuzz_api.py holds the server to it both
+Each pattern says what the server takes (tests/plumbing/test_fuzz_api.py holds the server to it both
 ways: a value matching it is accepted, one not matching it refused). What a pattern cannot
 say (an interval's start before its end, a box's corners in order, an EPSG code PROJ knows)
 the descriptions say, and the server answers 400 for.

@@ -1,0 +1,1 @@
+"""OGC API Common: landing page, conformance, the API definition."""

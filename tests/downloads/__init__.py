@@ -1,0 +1,1 @@
+"""Downloads in every format, and the GeoJSON geometry writer they share with the API."""

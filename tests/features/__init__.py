@@ -1,0 +1,1 @@
+"""OGC API Features reads: collections, items, CRS, bbox, sorting, paging, search."""

@@ -1,0 +1,1 @@
+"""HTTP plumbing: links, problems, bad input, hardening, fuzzing, the worker's imports."""

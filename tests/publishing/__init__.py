@@ -1,0 +1,1 @@
+"""Publishing: import, uploads, jobs, editing, versions, retention and recovery."""

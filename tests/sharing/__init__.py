@@ -1,0 +1,1 @@
+"""Who sees what: access settings, entities and keys, OpenID Connect sign-in."""

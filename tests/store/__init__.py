@@ -1,0 +1,1 @@
+"""The two stores: parity, outages, the PostGIS load path and role."""
