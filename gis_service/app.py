@@ -21,9 +21,11 @@ from .api.plumbing.oidc import OidcVerifier
 from .api.plumbing.problems import add_exception_handlers
 from .api.publishing import editing, jobs, uploads, versions
 from .api.sharing import access, entities
+from .api.tiles import tiles, tilesets
 from .settings import Settings
 from .store import retention
 from .store.factory import open_store
+from .tiles.service import TileService
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -36,6 +38,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # into Python per row): size the request thread pool to the store.
         to_thread.current_default_thread_limiter().total_tokens = store.concurrency
         app.state.audit = audit_record.AuditLog(store)
+        app.state.tiles = TileService(
+            store, settings.tile_cache_mb * 2**20, settings.tile_index_features
+        )
         pruning: asyncio.Task[None] | None = None
         try:
             await store.open_async()
@@ -80,6 +85,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(uploads.router)
     app.include_router(audit_routes.router)
     app.include_router(jobs.router)
+    app.include_router(tilesets.router)
+    app.include_router(tiles.router)
     app.add_middleware(audit_record.AuditMiddleware)
     app.mount(
         "/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger"

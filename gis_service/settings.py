@@ -58,6 +58,13 @@ class Settings(BaseSettings):
         " answered at once.",
     )
     statement_timeout_ms: int = Field(30_000, ge=0)
+    tile_cache_mb: int = Field(64, ge=0, description="Memory for rendered vector tiles.")
+    tile_index_features: int = Field(
+        5_000_000, ge=0, description="Features kept in the per-generation tile indexes."
+    )
+    basemap_url: str | None = Field(
+        None, description="An XYZ raster basemap for the web map ({z}/{x}/{y}); none by default."
+    )
     # Retention of old versions (every write publishes a whole new generation).
     versions_keep_days: float = Field(
         7.0, ge=0, description="Versions published less than this many days ago are kept."

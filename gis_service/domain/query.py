@@ -116,6 +116,8 @@ class FeatureQuery:
     filter: Any = None
     #: Sort keys in order; the feature id always breaks ties last.
     sortby: list[SortKey] = field(default_factory=list)
+    #: Only these feature ids (a generalised tile's chosen features); None: any id.
+    fids: tuple[int, ...] | None = None
 
     @property
     def filtered(self) -> bool:
@@ -124,6 +126,7 @@ class FeatureQuery:
             or self.interval is not None
             or bool(self.equals)
             or self.filter is not None
+            or self.fids is not None
         )
 
 

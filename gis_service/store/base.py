@@ -83,6 +83,18 @@ class FeaturePage:
 
 
 @dataclass
+class FeatureBoxes:
+    """Every geometry's id and CRS84 bounds (n x 4: minx, miny, maxx, maxy), for tile
+    indexes. Bounds may be rounded outwards (a GeoPackage R-tree holds 32-bit floats)."""
+
+    fids: np.ndarray
+    bounds: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.fids)
+
+
+@dataclass
 class FeatureBatch:
     """Columnar rows on their way into a store.
 
@@ -212,6 +224,16 @@ class Store(ABC):
         self, *, collection: CollectionInfo, fid: int, version: int | None = None
     ) -> Feature:
         return await self.call(self.get_feature, collection=collection, fid=fid, version=version)
+
+    @abstractmethod
+    def feature_boxes(self, *, collection: CollectionInfo, version: int | None) -> FeatureBoxes:
+        """The bounds of every feature with a geometry, read from the spatial index where
+        there is one (a tile index is built from these, once per generation)."""
+
+    async def feature_boxes_async(
+        self, *, collection: CollectionInfo, version: int | None
+    ) -> FeatureBoxes:
+        return await self.call(self.feature_boxes, collection=collection, version=version)
 
     @abstractmethod
     def open_stream(

@@ -85,4 +85,10 @@ def build_where(collection: CollectionInfo, query: FeatureQuery, dialect: Dialec
     if query.filter is not None:
         clause, params = where_clause(query.filter, collection, dialect)
         where.add(clause, *params)
+    if query.fids is not None:
+        if query.fids:
+            marks = ", ".join([dialect.placeholder] * len(query.fids))
+            where.add(f"{dialect.fid} IN ({marks})", *query.fids)
+        else:
+            where.add("FALSE")
     return where

@@ -75,6 +75,14 @@ ENDPOINTS = [
     "/collections/{cid}/queryables",
     "/collections/{cid}/queryables?f=html",
     "/collections/{cid}/items?filter=name_en%20IS%20NOT%20NULL",
+    "/collections/{cid}/tiles",
+    "/collections/{cid}/tiles/WebMercatorQuad",
+    "/collections/{cid}/tiles/WebMercatorQuad/tilejson.json",
+    "/collections/{cid}/tiles/WebMercatorQuad/9/218/334",
+    "/collections/{cid}/tiles/WorldCRS84Quad/8/92/334?filter=name_en%20IS%20NOT%20NULL",
+    "/tiles/WebMercatorQuad/9/218/334?collections={cid}",
+    "/tiles/WebMercatorQuad?collections={cid}",
+    "/tiles/WebMercatorQuad/tilejson.json?collections={cid}",
 ]
 
 

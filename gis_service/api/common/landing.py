@@ -5,12 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from ...tiles.metadata import TILESETS_REL, TILING_SCHEMES_REL
 from ..features.queryables import FILTER_CONFORMANCE
 from ..plumbing.deps import PrincipalDep, SettingsDep, StoreDep, visible_collections
 from ..plumbing.encoding import dumps
 from ..plumbing.html.render import render
 from ..plumbing.links import HTML, JSON, OPENAPI, base_url, link, self_and_alternate
 from ..plumbing.negotiation import BASE_PARAMS, READ, Format, negotiate, reject_unknown
+from ..tiles.tilesets import TILES_CONFORMANCE
 from .openapi.document import build_openapi
 
 router = APIRouter()
@@ -24,6 +26,7 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
     *FILTER_CONFORMANCE,
+    *TILES_CONFORMANCE,
 ]
 
 
@@ -38,6 +41,8 @@ async def landing(request: Request, settings: SettingsDep) -> Response:
         link(f"{base}/api.html", "service-doc", HTML, "the API documentation"),
         link(f"{base}/conformance", "conformance", JSON, "conformance classes implemented"),
         link(f"{base}/collections", "data", JSON, "the collections"),
+        link(f"{base}/tiles", TILESETS_REL, JSON, "vector tiles of every visible layer"),
+        link(f"{base}/tileMatrixSets", TILING_SCHEMES_REL, JSON, "the tile matrix sets"),
     ]
     body = {"title": settings.title, "description": settings.description, "links": links}
     if fmt is Format.HTML:

@@ -19,7 +19,15 @@ from ...domain.collection import CollectionInfo, PropertyDef, valid_collection_i
 from ...domain.query import FeatureQuery
 from ...errors import CollectionNotFound, StoreUnavailable, VersionGone, VersionNotFound
 from .. import streaming
-from ..base import Changes, CollectionWriter, Feature, FeaturePage, Store, classify
+from ..base import (
+    Changes,
+    CollectionWriter,
+    Feature,
+    FeatureBoxes,
+    FeaturePage,
+    Store,
+    classify,
+)
 from ..catalog import Catalog, VersionRecord
 from ..counts import CountCache
 from ..paging import check_filters, run_page
@@ -29,7 +37,7 @@ from ..sql import quote
 from ..streaming import FeatureStream
 from ..turns import Turns
 from ..where import build_where
-from . import encoding, filters, recovery
+from . import boxes, encoding, filters, recovery
 from .filters import Deadline
 from .query import GpkgDialect, GpkgRows, Layout, Opened, read_metadata
 from .writer import GpkgWriter
@@ -172,6 +180,11 @@ class GeoPackageStore(Store):
     ) -> Feature:
         conn, opened, _path = self._generation(collection, version)
         return run(conn, GpkgRows(opened.info, opened.layout).by_id(fid, collection.id))
+
+    def feature_boxes(self, *, collection: CollectionInfo, version: int | None) -> FeatureBoxes:
+        conn, opened, _path = self._generation(collection, version)
+        with Deadline(conn, self.statement_timeout_ms):
+            return boxes.feature_boxes(conn, opened)
 
     def open_stream(
         self, *, collection: CollectionInfo, query: FeatureQuery, limit: int | None = None

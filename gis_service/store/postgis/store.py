@@ -17,7 +17,15 @@ from ...domain.access import AccessPolicy
 from ...domain.collection import CollectionInfo, PropertyDef, valid_collection_id
 from ...domain.query import FeatureQuery
 from ...errors import CollectionNotFound, StoreError, VersionGone, VersionNotFound
-from ..base import Changes, CollectionWriter, Feature, FeaturePage, Store, classify
+from ..base import (
+    Changes,
+    CollectionWriter,
+    Feature,
+    FeatureBoxes,
+    FeaturePage,
+    Store,
+    classify,
+)
 from ..catalog import Catalog
 from ..counts import CountCache
 from ..paging import check_filters, run_page
@@ -26,7 +34,7 @@ from ..sql import quote
 from ..streaming import FeatureStream
 from ..turns import Turns
 from ..where import build_where
-from . import retention, stream
+from . import boxes, retention, stream
 from .async_pool import AsyncPool
 from .bootstrap import bootstrap
 from .filters import translate_error
@@ -301,6 +309,14 @@ class PostgisStore(Store):
         self, *, collection: CollectionInfo, query: FeatureQuery, limit: int | None = None
     ) -> FeatureStream:
         return stream.open_stream(self, collection, query, limit)
+
+    def feature_boxes(self, *, collection: CollectionInfo, version: int | None) -> FeatureBoxes:
+        with self.pool.connection() as conn, conn.transaction():
+            table, _info = self.lookup(conn, collection.id, version)
+            try:
+                return boxes.feature_boxes(conn, table)
+            except psycopg.errors.UndefinedTable:
+                raise CollectionNotFound(collection.id) from None  # deleted after the lookup
 
     def _writer(
         self,

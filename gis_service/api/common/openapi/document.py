@@ -31,6 +31,7 @@ from .sharing import (
     sharing_parameters,
     sharing_paths,
 )
+from .tiles import tile_parameters, tiles_paths
 
 
 def property_schema(kind: PropertyType) -> dict[str, str]:
@@ -224,6 +225,9 @@ def _paths() -> dict[str, Any]:
     }
 
 
+TAGS = ("Capabilities", "Collections", "Features", "Versions", "Sharing", "Tiles")
+
+
 def build_openapi(base: str, settings: Settings, infos: list[CollectionInfo]) -> dict[str, Any]:
     paths = _paths()
     paths.update(sharing_paths())
@@ -234,6 +238,7 @@ def build_openapi(base: str, settings: Settings, infos: list[CollectionInfo]) ->
     for info in infos:
         paths.update(_collection_paths(info))
     paths.update(queryables_paths(infos))
+    paths.update(tiles_paths(FILTER_PARAMETERS))
     return {
         "openapi": "3.0.3",
         "info": {
@@ -242,13 +247,14 @@ def build_openapi(base: str, settings: Settings, infos: list[CollectionInfo]) ->
             "version": __version__,
         },
         "servers": [{"url": base}],
-        "tags": [
-            {"name": n} for n in ("Capabilities", "Collections", "Features", "Versions", "Sharing")
-        ],
+        "tags": [{"name": n} for n in TAGS],
         "security": [{}, {"bearer": []}],  # anonymous, or an API key
         "paths": paths,
         "components": {
-            "parameters": feature_parameters(settings) | sharing_parameters() | filter_parameters(),
+            "parameters": feature_parameters(settings)
+            | sharing_parameters()
+            | filter_parameters()
+            | tile_parameters(),
             "securitySchemes": SECURITY_SCHEMES,
             "schemas": RESPONSE_SCHEMAS,
         },

@@ -1,0 +1,122 @@
+"""CRS84 geometries to Mapbox Vector Tile layers: project, clip, simplify, snap, encode.
+
+The geometric work is vectorised (Shapely 2, one call per array); the protobuf encoding is
+mapbox-vector-tile's (decoding too, in the tests), given geometries already snapped to the
+tile grid and wound as MVT 2.1 wants, so that its per-feature Python path does no more
+than write commands. Measured here: ~10 µs a point feature with five properties.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import mapbox_vector_tile
+import numpy as np
+import shapely
+
+from .grids import EXTENT, Grid
+
+#: Geometries are clipped this far outside the tile (4 display pixels), so that strokes and
+#: symbols on a tile's edge join their neighbours' seamlessly.
+BUFFER = 64
+#: Simplification tolerance, in tile units (a quarter of a display pixel).
+TOLERANCE = 4.0
+_OPTIONS = {"quantize_bounds": None, "check_winding_order": False, "y_coord_down": True}
+
+
+@dataclass
+class Layer:
+    """One MVT layer: feature ids, geometries in tile units, and property columns."""
+
+    name: str
+    fids: list[int] = field(default_factory=list)
+    geometries: list[Any] = field(default_factory=list)
+    properties: list[dict[str, Any]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.fids)
+
+
+def tile_transform(grid: Grid, z: int, row: int, col: int):
+    """A coordinates function (n x 2 CRS84 -> n x 2 tile units) for `shapely.transform`."""
+    west, south, east, north = grid.tms.bbox
+    scale = 2.0**z * EXTENT
+
+    def to_tile(coords: np.ndarray) -> np.ndarray:
+        lon = np.clip(coords[:, 0], west, east)
+        lat = np.clip(coords[:, 1], south, north)
+        wx, wy = grid.to_world(lon, lat)
+        return np.column_stack((wx * scale - col * EXTENT, wy * scale - row * EXTENT))
+
+    return to_tile
+
+
+def shape(geometries: np.ndarray, grid: Grid, z: int, row: int, col: int) -> np.ndarray:
+    """Tile-unit geometries, clipped to the buffered tile, simplified, snapped to integers;
+    None where nothing of a feature is left to draw."""
+    if len(geometries) == 0:
+        return geometries
+    out = shapely.transform(geometries, tile_transform(grid, z, row, col))
+    kinds = shapely.get_type_id(out)
+    lo, hi = -BUFFER, EXTENT + BUFFER
+    extended = kinds >= 1  # lines and polygons (points are kept by the store's bbox)
+    if extended.any():
+        part = out[extended]
+        part = shapely.clip_by_rect(part, lo, lo, hi, hi)
+        part = shapely.simplify(part, TOLERANCE, preserve_topology=True)
+        out[extended] = part
+    out = shapely.set_precision(out, 1.0)  # valid output on the integer grid
+    out = shapely.orient_polygons(out, exterior_cw=False)  # MVT: exteriors have positive area
+    out[shapely.is_empty(out) | shapely.is_missing(out)] = None
+    mixed = shapely.get_type_id(out) == 7
+    for i in np.flatnonzero(mixed):
+        out[i] = _dominant(out[i], int(kinds[i]))
+    return out
+
+
+def _dominant(collection: Any, kind: int) -> Any:
+    """Clipping or snapping can turn a polygon into polygons and slivers of lines: keep
+    the parts of the feature's own dimension (MVT has no geometry collections)."""
+    dimension = {0: 0, 4: 0, 1: 1, 2: 1, 5: 1, 3: 2, 6: 2}.get(kind, 2)
+    parts = [g for g in shapely.get_parts(collection) if shapely.get_dimensions(g) == dimension]
+    if not parts:
+        return None
+    return shapely.union_all(parts) if dimension else shapely.multipoints(parts)
+
+
+def add(layer: Layer, fids: Sequence[int], geometries: np.ndarray, rows: list[dict]) -> None:
+    for fid, geometry, properties in zip(fids, geometries, rows, strict=True):
+        if geometry is not None:
+            layer.fids.append(int(fid))
+            layer.geometries.append(geometry)
+            layer.properties.append(properties)
+
+
+def property_rows(columns: dict[str, list[Any]], n: int) -> list[dict[str, Any]]:
+    """Row dicts without the nulls (MVT has no null value)."""
+    rows: list[dict[str, Any]] = [{} for _ in range(n)]
+    for name, values in columns.items():
+        for row, value in zip(rows, values, strict=True):
+            if value is not None:
+                row[name] = value
+    return rows
+
+
+def encode(layers: Sequence[Layer]) -> bytes:
+    """The tile's bytes; b"" when no layer has a feature (answered 204)."""
+    documents = [
+        {
+            "name": layer.name,
+            "features": [
+                {"geometry": g, "id": fid, "properties": p}
+                for fid, g, p in zip(layer.fids, layer.geometries, layer.properties, strict=True)
+            ],
+        }
+        for layer in layers
+        if len(layer)
+    ]
+    if not documents:
+        return b""
+    return mapbox_vector_tile.encode(documents, default_options={**_OPTIONS, "extents": EXTENT})

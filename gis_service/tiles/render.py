@@ -1,0 +1,177 @@
+"""One collection's layer of one tile: whole when it is small, generalised when it is not.
+
+A tile whose selection holds at most `MAX_FEATURES` features carries exactly those (the
+features `/items` returns for the buffered tile's box), clipped and simplified. A fuller
+tile is generalised: points become clusters (one per 8-pixel cell, carrying `count`), and
+other geometries under a display pixel are dropped, the `MAX_FEATURES` largest kept.
+Without a filter the index decides from memory which case a tile is and which features
+a generalised one keeps; with one, the filtered selection in the tile is read and
+generalised as it comes (its cost grows with what the filter selects there).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import shapely
+
+from ..domain.collection import CollectionInfo
+from ..domain.query import BBox, FeatureQuery
+from ..store.base import Store
+from . import index as tile_index
+from .encode import BUFFER, Layer, add, property_rows, shape
+from .grids import EXTENT, Grid
+
+#: A layer of a tile holding more features than this is generalised.
+MAX_FEATURES = 2000
+#: In a generalised tile, lines and polygons smaller than this part of a tile are dropped.
+MIN_SIZE = 1 / 256
+#: Geometry types clustered (a collection of single points; any other is a box index).
+POINT_TYPES = frozenset({"Point"})
+
+
+@dataclass(frozen=True)
+class TileSpec:
+    """Which tile, and which of a collection's features (the items parameters)."""
+
+    grid: Grid
+    z: int
+    row: int
+    col: int
+    query: FeatureQuery = field(default_factory=FeatureQuery)  # interval, equals, filter
+    properties: tuple[str, ...] | None = None
+
+    @property
+    def filtered(self) -> bool:
+        return self.query.filtered
+
+    def bbox(self) -> BBox:
+        return BBox(*self.grid.tile_bbox_crs84(self.z, self.row, self.col, BUFFER / EXTENT))
+
+
+@dataclass
+class Rendered:
+    layer: Layer
+    generalised: bool
+
+
+class Renderer:
+    """Builds layers from a store; every call is blocking (run it in a worker thread)."""
+
+    def __init__(self, store: Store, indexes: tile_index.IndexCache) -> None:
+        self.store = store
+        self.indexes = indexes
+
+    def index(self, info: CollectionInfo, grid: Grid) -> tile_index.TileIndex:
+        def make() -> tile_index.TileIndex:
+            boxes = self.store.feature_boxes(collection=info, version=info.version or None)
+            return tile_index.build(boxes, grid, info.geometry_type in POINT_TYPES)
+
+        return self.indexes.get((info.id, info.version, grid.id), make)
+
+    def layer(self, info: CollectionInfo, spec: TileSpec) -> Rendered:
+        if spec.filtered:
+            return self._filtered(info, spec)
+        idx = self.index(info, spec.grid)
+        count = idx.count(spec.z, spec.row, spec.col)
+        if count == 0:
+            return Rendered(Layer(info.id), False)
+        if count <= MAX_FEATURES:
+            return Rendered(self._read(info, spec, self._query(info, spec)), False)
+        if isinstance(idx, tile_index.PointIndex):
+            return Rendered(
+                _cluster_layer(info.id, idx.clusters(spec.z, spec.row, spec.col), spec), True
+            )
+        fids = idx.largest(spec.z, spec.row, spec.col, BUFFER / EXTENT, MAX_FEATURES, MIN_SIZE)
+        query = FeatureQuery(version=info.version or None, fids=tuple(int(f) for f in fids))
+        return Rendered(self._read(info, spec, query), True)
+
+    def _query(self, info: CollectionInfo, spec: TileSpec) -> FeatureQuery:
+        q = spec.query
+        return FeatureQuery(
+            bbox=spec.bbox(),
+            interval=q.interval,
+            equals=q.equals,
+            filter=q.filter,
+            version=info.version or None,
+        )
+
+    def _read(self, info: CollectionInfo, spec: TileSpec, query: FeatureQuery) -> Layer:
+        layer = Layer(info.id)
+        with self.store.open_stream(collection=info, query=query) as stream:
+            for batch in stream:
+                geometries = shape(_geometries(batch.wkbs), spec.grid, spec.z, spec.row, spec.col)
+                columns = _chosen(batch.columns, spec.properties)
+                add(layer, batch.fids, geometries, property_rows(columns, len(batch)))
+        return layer
+
+    def _filtered(self, info: CollectionInfo, spec: TileSpec) -> Rendered:
+        """Read the filtered selection in the tile; generalise it when it is too full."""
+        fids: list[int] = []
+        wkbs: list[bytes | None] = []
+        columns: dict[str, list[Any]] = {}
+        with self.store.open_stream(collection=info, query=self._query(info, spec)) as stream:
+            for batch in stream:
+                fids += batch.fids
+                wkbs += batch.wkbs
+                for name, values in _chosen(batch.columns, spec.properties).items():
+                    columns.setdefault(name, []).extend(values)
+        geometries = _geometries(wkbs)
+        present = np.flatnonzero(~shapely.is_missing(geometries))
+        if len(present) <= MAX_FEATURES:
+            layer = Layer(info.id)
+            add(
+                layer,
+                fids,
+                shape(geometries, spec.grid, spec.z, spec.row, spec.col),
+                property_rows(columns, len(fids)),
+            )
+            return Rendered(layer, False)
+        ids = np.asarray(fids, dtype=np.int64)[present]
+        chosen = geometries[present]
+        if info.geometry_type in POINT_TYPES:
+            wx, wy = spec.grid.to_world(shapely.get_x(chosen), shapely.get_y(chosen))
+            points = tile_index.point_index(ids, wx, wy, spec.grid).points
+            cells = points.clustered(spec.z + tile_index.CELL_BITS)
+            return Rendered(_cluster_layer(info.id, cells, spec), True)
+        boxes = tile_index.build_boxes(ids, shapely.bounds(chosen), spec.grid)
+        keep = set(
+            boxes.largest(
+                spec.z, spec.row, spec.col, BUFFER / EXTENT, MAX_FEATURES, MIN_SIZE
+            ).tolist()
+        )
+        rows = [i for i in range(len(fids)) if fids[i] in keep]
+        layer = Layer(info.id)
+        kept = {name: [values[i] for i in rows] for name, values in columns.items()}
+        add(
+            layer,
+            [fids[i] for i in rows],
+            shape(geometries[rows], spec.grid, spec.z, spec.row, spec.col),
+            property_rows(kept, len(rows)),
+        )
+        return Rendered(layer, True)
+
+
+def _geometries(wkbs: list[bytes | None]) -> np.ndarray:
+    return shapely.from_wkb(np.array(wkbs, dtype=object))
+
+
+def _chosen(columns: dict[str, list[Any]], names: tuple[str, ...] | None) -> dict[str, list[Any]]:
+    if names is None:
+        return columns
+    return {name: columns[name] for name in names if name in columns}
+
+
+def _cluster_layer(name: str, cells: tile_index.Cells, spec: TileSpec) -> Layer:
+    layer = Layer(name)
+    if len(cells.codes) == 0:
+        return layer
+    scale = 2.0**spec.z * EXTENT
+    x = np.rint(cells.sx / cells.counts * scale - spec.col * EXTENT)
+    y = np.rint(cells.sy / cells.counts * scale - spec.row * EXTENT)
+    layer.fids = [int(f) for f in cells.fids]
+    layer.geometries = list(shapely.points(np.column_stack((x, y))))
+    layer.properties = [{"count": int(n)} for n in cells.counts]
+    return layer
