@@ -14,9 +14,9 @@ from fastapi.staticfiles import StaticFiles
 from . import __version__
 from .api.audit import record as audit_record
 from .api.audit import routes as audit_routes
-from .api.common import landing
+from .api.common import landing, webmap
 from .api.features import collections, items, queryables
-from .api.plumbing.html.render import STATIC, make_environment
+from .api.plumbing.html.render import STATIC, make_environment, maplibre_assets
 from .api.plumbing.oidc import OidcVerifier
 from .api.plumbing.problems import add_exception_handlers
 from .api.publishing import editing, jobs, uploads, versions
@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.oidc = OidcVerifier(settings) if settings.oidc_issuer else None
     add_exception_handlers(app)
     app.include_router(landing.router)
+    app.include_router(webmap.router)
     app.include_router(collections.router)
     app.include_router(items.router)
     app.include_router(queryables.router)
@@ -91,5 +92,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount(
         "/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger"
     )
+    app.mount("/static/maplibre", StaticFiles(directory=maplibre_assets()), name="maplibre")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -21,22 +21,22 @@ def test_browse_from_landing_to_a_feature(page, live_server):
     page.get_by_role("link", name="Collections").first.click()
     page.get_by_role("link", name="Facilities").click()
     page.get_by_role("link", name="Browse the features").click()
-    page.wait_for_selector("#map svg circle")
-    assert page.locator("#map svg circle").count() == 10
+    page.wait_for_selector("#map[data-drawn=true] canvas")
+    assert page.locator("#map").get_attribute("data-features") == "10"
     rows = page.locator("table tbody tr")
     assert rows.count() == 10
     page.get_by_role("link", name="next →").click()
-    page.wait_for_selector("#map svg circle")
+    page.wait_for_selector("#map[data-drawn=true]")
     assert "cursor=" in page.url
     page.locator("table tbody tr td a").first.click()
-    page.wait_for_selector("#map svg circle")
+    page.wait_for_selector("#map[data-drawn=true]")
     assert page.locator("h1").inner_text().startswith("Feature ")
     assert page.errors == []
 
 
 def test_arabic_names_render_right_to_left(page, live_server):
     page.goto(f"{live_server.url}/collections/districts/items?f=html&limit=5")
-    page.wait_for_selector("#map svg path")
+    page.wait_for_selector("#map[data-drawn=true]")
     cell = page.locator("td[dir=auto]", has_text="ال").first
     direction = cell.evaluate("el => getComputedStyle(el).direction")
     assert direction == "rtl"
@@ -61,7 +61,7 @@ def test_search_datasets_then_sort_a_column(page, live_server):
     page.get_by_role("link", name="Browse the features").click()
     page.get_by_role("link", name="capacity").click()  # ascending
     page.get_by_role("link", name="capacity ▲").click()  # then descending
-    page.wait_for_selector("#map svg circle")
+    page.wait_for_selector("#map[data-drawn=true]")
     assert "sortby=-capacity" in page.url
     heads = page.locator("thead th").all_inner_texts()
     index = next(i for i, h in enumerate(heads) if h.startswith("capacity"))

@@ -1,4 +1,4 @@
-"""A problem as an HTML page in the site's layout, in Arabic or English (Accept-Language).
+"""A problem as an HTML page in the site's layout, in the page language (see i18n).
 
 The page says what went wrong (status, title, detail, the parameter at fault) and links
 back: to the same page without the faulty parameter, one level up, and to the start.
@@ -12,30 +12,9 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
+from .i18n import STRINGS, page_language
 from .render import page_root, render
 
-STRINGS: dict[str, dict[str, str]] = {
-    "en": {
-        "status": "Status",
-        "title": "Problem",
-        "detail": "Detail",
-        "parameter": "Parameter",
-        "without": "The same page without",
-        "up": "Up to",
-        "home": "Start page",
-        "links": "Where to go from here",
-    },
-    "ar": {
-        "status": "رمز الحالة",
-        "title": "المشكلة",
-        "detail": "التفاصيل",
-        "parameter": "المعامل",
-        "without": "الصفحة نفسها دون",
-        "up": "رجوع إلى",
-        "home": "الصفحة الرئيسية",
-        "links": "إلى أين بعد ذلك",
-    },
-}
 ARABIC_TITLES = {
     400: "طلب غير صالح",
     401: "يلزم التعريف بالهوية",
@@ -51,31 +30,11 @@ ARABIC_TITLES = {
     500: "خطأ في الخادم",
     503: "الخدمة مشغولة",
 }
-RIGHT_TO_LEFT = frozenset({"ar"})
-
-
-def language(accept_language: str) -> str:
-    """The best of the page languages the header asks for (RFC 9110 q-values); else English."""
-    best, best_q = "en", 0.0
-    for part in accept_language.split(","):
-        tag, _, params = part.strip().partition(";")
-        q = 1.0
-        key, _, value = params.strip().partition("=")
-        if key.strip() == "q":
-            try:
-                q = float(value)
-            except ValueError:
-                q = 0.0
-        primary = tag.strip().split("-")[0].lower()
-        if primary in STRINGS and q > best_q:
-            best, best_q = primary, q
-    return best
-
-
 Link = tuple[str, str, str | None]  # href, label, what it names (shown left-to-right)
 
 
-def _links(request: Request, root: str, parameter: object, text: dict[str, str]) -> list[Link]:
+def _links(request: Request, root: str, parameter: object, lang: str) -> list[Link]:
+    text = STRINGS[lang]
     path = request.url.path
     links: list[Link] = []
     params = request.query_params
@@ -95,8 +54,7 @@ def _links(request: Request, root: str, parameter: object, text: dict[str, str])
 def error_page(
     request: Request, status: int, title: str, detail: str, parameter: object = None
 ) -> HTMLResponse:
-    lang = language(request.headers.get("accept-language", ""))
-    text = STRINGS[lang]
+    lang = page_language(request)
     heading = ARABIC_TITLES.get(status, title) if lang == "ar" else title
     root = page_root(request)
     return render(
@@ -104,13 +62,10 @@ def error_page(
         "error.html",
         status_code=status,
         doc={"links": []},
-        lang=lang,
-        text_dir="rtl" if lang in RIGHT_TO_LEFT else "ltr",
-        t=text,
         status=status,
         heading=heading,
         title=title,
         detail=detail,
         parameter=parameter if isinstance(parameter, str) else None,
-        links=_links(request, root, parameter, text),
+        links=_links(request, root, parameter, lang),
     )

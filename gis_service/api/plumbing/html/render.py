@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +13,20 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from ..links import base_url
+from .i18n import COOKIE, RIGHT_TO_LEFT, STRINGS, page_language
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
+
+
+def maplibre_assets() -> Path:
+    """MapLibre GL JS and its CSS, from PyPI's `maplibre` wheel (a dependency): found
+    without importing that package, which would pull in its notebook widgets."""
+    spec = importlib.util.find_spec("maplibre")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the 'maplibre' package is missing: pip install -e .")
+    return Path(next(iter(spec.submodule_search_locations))) / "srcjs"
+
 
 # Outside strings JSON has none of these characters, so escaping them (as JSON's \uXXXX)
 # keeps the value and leaves nothing the HTML parser acts on inside a <script>: no
@@ -44,6 +56,12 @@ def json_in_html(value: Any, *, encoded: bool = False) -> Markup:
     return Markup(text)
 
 
+def title_in(info: Any, lang: str) -> str:
+    """A collection's title in the page language: its Arabic title on Arabic pages, if any."""
+    arabic = getattr(info, "title_ar", None)
+    return arabic if lang == "ar" and arabic else info.title
+
+
 def make_environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
@@ -52,6 +70,7 @@ def make_environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["json_in_html"] = json_in_html
+    env.filters["title_in"] = title_in
     return env
 
 
@@ -61,12 +80,19 @@ def page_root(request: Request) -> str:
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """A page in the request's language (i18n); caches keep one per language."""
     env: Environment = request.app.state.templates
     settings = request.app.state.settings
+    lang = page_language(request)
     html = env.get_template(template).render(
         service_title=settings.title,
         root=page_root(request),
         request=request,
+        lang=lang,
+        text_dir="rtl" if lang in RIGHT_TO_LEFT else "ltr",
+        t=STRINGS[lang],
+        lang_cookie=COOKIE,
+        basemap=settings.basemap_url,
         **context,
     )
-    return HTMLResponse(html, status_code=status_code)
+    return HTMLResponse(html, status_code=status_code, headers={"Vary": "Accept-Language, Cookie"})
