@@ -293,3 +293,28 @@ def test_an_arabic_browser_gets_a_right_to_left_error_page(browser, server):
         assert errors == [] or all("404" in e for e in errors)
     finally:
         ctx.close()
+
+
+def test_hostile_data_on_the_web_map_stays_text(browser, server):
+    """The layer list and a clicked feature's card hold the markup as text, run nothing."""
+    ctx, page, errors = open_page(browser, f"{server.url}/map?layer=hostile")
+    try:
+        page.wait_for_selector("#webmap[data-layers]", timeout=20_000)
+        titles = page.locator("li.layer[data-collection=hostile] .title")
+        assert titles.text_content() == HOSTILE
+        page.evaluate("window.gisMap.jumpTo({center: [55.4, 25.3], zoom: 16})")
+        page.wait_for_function("window.gisMap.loaded() && window.gisMap.areTilesLoaded()")
+        page.wait_for_timeout(300)
+        at = page.evaluate("window.gisMap.project([55.4, 25.3])")
+        page.locator("#webmap canvas").click(position={"x": at["x"], "y": at["y"]})
+        page.wait_for_function(
+            "text => document.querySelector('#picked td[data-property=name]')?.textContent"
+            " === text",
+            arg=HOSTILE,
+        )
+        note = page.locator("#picked td[data-property=note]").text_content()
+        assert note == "<!-- <script>"
+        assert page.evaluate("typeof window.__pwned") == "undefined"
+        assert errors == []
+    finally:
+        ctx.close()

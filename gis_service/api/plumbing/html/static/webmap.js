@@ -56,9 +56,25 @@
     ], metadata: { "gis-service:legend": [{ label: null, color: c, kind: "fill" }] } };
   }
 
+  // The collection's default style (OGC API - Styles: its styles list names the default
+  // and links each stylesheet), or the fallback where the collection offers none.
+  function styleOf(info) {
+    var fallback = fallbackStyle(info.id);
+    var styles = (info.links || []).filter(function (l) { return /\/styles$/.test(l.rel); })[0];
+    if (!styles) { return Promise.resolve(fallback); }
+    return get(styles.href).then(function (r) { return r.ok ? r.json() : null; }).then(function (list) {
+      var entries = (list && list.styles) || [];
+      var chosen = entries.filter(function (e) { return e.id === list["default"]; })[0] || entries[0];
+      var sheet = chosen && (chosen.links || []).filter(function (l) { return l.rel === "stylesheet"; })[0];
+      if (!sheet) { return fallback; }
+      return get(sheet.href).then(function (r) { return r.ok ? r.json() : fallback; });
+    });
+  }
+
   function addLayer(info, doc) {
     var id = info.id, source = "src:" + id, focus = config.focus || {};
     var filter = focus.layer === id && focus.filter ? focus.filter : null;
+    var shown = !focus.layer || focus.layer === id;  // a layer asked for is shown alone
     map.addSource(source, { type: "vector", url: tilejson(id, filter) });
     var styleLayers = [];
     (doc.layers || []).forEach(function (l, i) {
@@ -67,6 +83,8 @@
       copy.id = "lyr:" + id + ":" + i;
       copy.source = source;
       copy["source-layer"] = id;
+      copy.layout = copy.layout || {};
+      copy.layout.visibility = shown ? "visible" : "none";
       if (copy.type === "circle") {  // a cluster (low zooms) grows with its count
         var radius = (copy.paint || {})["circle-radius"];
         copy.paint = copy.paint || {};
@@ -76,7 +94,7 @@
       map.addLayer(copy);
       styleLayers.push({ id: copy.id, type: copy.type, paint: copy.paint || {} });
     });
-    layers[id] = { info: info, styleLayers: styleLayers, filter: filter };
+    layers[id] = { info: info, styleLayers: styleLayers, filter: filter, shown: shown };
     order.push(id);
     panelItem(id, (doc.metadata || {})["gis-service:legend"] || []);
   }
@@ -86,6 +104,7 @@
     var item = document.getElementById("layer-item").content.firstElementChild.cloneNode(true);
     item.dataset.collection = id;
     item.querySelector(".title").textContent = titleOf(layer.info);
+    item.querySelector("input.visible").checked = layer.shown;
     var list = item.querySelector(".legend");
     legend.forEach(function (entry) {
       var li = el("li");
@@ -138,6 +157,7 @@
       }
       layers[id].filter = text || null;
       map.getSource("src:" + id).setUrl(tilejson(id, text));
+      layers[id].item.dataset.filter = text;
       updateDownloads();
     });
   }
@@ -182,7 +202,10 @@
     if (!hits.length) { return; }
     var hit = hits[0], id = hit.layer.id.split(":")[1];
     var box = el("div", null, { "class": "feature-card" });
-    box.appendChild(el("h3", titleOf(layers[id].info), { dir: "auto" }));
+    var heading = el("h3", null, { "data-id": String(hit.id) });
+    heading.appendChild(el("bdi", titleOf(layers[id].info)));
+    heading.appendChild(document.createTextNode(" · " + hit.id));
+    box.appendChild(heading);
     picked.appendChild(box);
     var props = hit.properties || {};
     if (Object.keys(props).length === 1 && props.count !== undefined) {
@@ -237,8 +260,7 @@
         var infos = doc.collections || [];
         document.getElementById("no-layers").hidden = infos.length > 0;
         return Promise.all(infos.map(function (info) {
-          return get(root + "/collections/" + encodeURIComponent(info.id) + "/styles/default")
-            .then(function (r) { return r.ok ? r.json() : fallbackStyle(info.id); })
+          return styleOf(info)
             .catch(function () { return fallbackStyle(info.id); })
             .then(function (doc) { return [info, doc]; });
         })).then(function (pairs) {
