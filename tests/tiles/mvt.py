@@ -39,3 +39,15 @@ def pixel(tms_id: str, z: int, row: int, col: int, lon: float, lat: float) -> tu
         (x - b.left) / (b.right - b.left) * EXTENT,
         (b.top - y) / (b.top - b.bottom) * EXTENT,
     )
+
+
+def world(tms_id: str, lon, lat):
+    """Vectorised positions in matrix 0 units (0..1 down from the top-left, WorldCRS84Quad
+    0..2 across): at matrix z the tile column is floor(x * 2**z), the row floor(y * 2**z)."""
+    import numpy as np
+
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    if tms_id == "WebMercatorQuad":
+        y = (1 - np.arcsinh(np.tan(np.radians(lat))) / np.pi) / 2
+        return (lon + 180) / 360, y
+    return (lon + 180) / 180, (90 - lat) / 180
