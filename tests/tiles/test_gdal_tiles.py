@@ -11,6 +11,9 @@ import pyogrio
 import pytest
 import shapely
 
+# WorldCRS84Quad, the set GDAL itself prefers: for vector tilesets GDAL 3.12 intersects the
+# collection's CRS84 extent with the tile matrices without reprojecting it, so that in
+# WebMercatorQuad it finds our layer at matrices 0-2 only (a GDAL limitation, not ours).
 CRS84Q = "WorldCRS84Quad"
 Z = 12
 PIXEL = 180 / 2**Z / 256  # degrees per display pixel of a 256 px tile at Z
