@@ -507,3 +507,34 @@ def test_low_zoom_tiles_never_read_the_whole_layer(crowd, reads, tms):
             tile(crowd, "crowd", tms, z, row, col)
             assert reads.streams == 0
     assert reads.boxes == 0
+
+
+def test_the_tile_cache_is_bounded(crowd):
+    """A 1 MB cache keeps a tile until ~1 MB of others were rendered after it, then
+    renders it anew (the store is read again): bounded, least recently used first."""
+    from gis_service.tiles.service import TileService
+
+    state = crowd.client.app.state
+    kept = state.tiles
+    reads = Reads(kept.renderer.store)
+    state.tiles = TileService(reads, 2**20, 5_000_000)  # type: ignore[arg-type]
+    try:
+        tms = WMQ
+        z = generalised_zooms(crowd, "crowd", tms)[-1] + 1
+        row, col = max(tiles_over(tms, z), key=lambda t: len(points_in(crowd, tms, z, *t)))
+        _features, body = tile(crowd, "crowd", tms, z, row, col)
+        assert 2**20 // 100 < len(body) < 2**20 // 8  # a tile is cached, 100 don't fit
+        streams = reads.streams
+        assert tile(crowd, "crowd", tms, z, row, col)[1] == body
+        assert reads.streams == streams  # from the cache
+        others = 0
+        for k in range(1, 200):
+            others += len(tile(crowd, "crowd", tms, z, row, col, f"filter=n%3E%3D{k}")[1])
+            if others > 2**20:
+                break
+        assert others > 2**20
+        streams = reads.streams
+        assert tile(crowd, "crowd", tms, z, row, col)[1] == body  # the same bytes again
+        assert reads.streams == streams + 1  # but rendered anew: it had been dropped
+    finally:
+        state.tiles = kept
