@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -30,6 +30,8 @@ LEVEL = 26
 CELL_BITS = 5
 #: Matrices up to this one are clustered from the pre-aggregated copy.
 COARSE_ZOOM = 6
+#: How many crowded tiles of one matrix BoxIndex.crowded follows (see there).
+FRONTIER = 4096
 
 
 def _spread(v: np.ndarray) -> np.ndarray:
@@ -105,9 +107,13 @@ def crowded_zooms(codes: np.ndarray, limit: int, max_zoom: int) -> list[int]:
 class PointIndex:
     points: Cells
     coarse: Cells  # aggregated to the cells of COARSE_ZOOM tiles
+    _crowded: dict = field(default_factory=dict, repr=False)  # (limit, max_zoom) -> zooms
 
     def crowded(self, limit: int, max_zoom: int) -> list[int]:
-        return crowded_zooms(self.points.codes, limit, max_zoom)
+        key = (limit, max_zoom)
+        if key not in self._crowded:
+            self._crowded[key] = crowded_zooms(self.points.codes, limit, max_zoom)
+        return self._crowded[key]
 
     def count(self, z: int, row: int, col: int) -> int:
         return self.points.count(z, row, col)
@@ -127,6 +133,7 @@ class BoxIndex:
 
     fids: np.ndarray
     boxes: np.ndarray  # n x 4
+    _crowded: dict = field(default_factory=dict, repr=False)  # (limit, max_zoom) -> zooms
 
     def select(self, z: int, row: int, col: int, buffer: float = 0.0) -> np.ndarray:
         size = 2.0**z
@@ -139,13 +146,42 @@ class BoxIndex:
         return len(self.select(z, row, col))
 
     def crowded(self, limit: int, max_zoom: int) -> list[int]:
-        """As for points, counting each feature in the tile of its box's centre only (a
-        feature over several tiles counts once: the answer can be short, never long)."""
-        scale = 2.0**LEVEL
-        cx = (self.boxes[:, 0] + self.boxes[:, 2]) / 2 * scale
-        cy = (self.boxes[:, 1] + self.boxes[:, 3]) / 2 * scale
-        codes = np.sort(morton(cx.astype(np.int64), cy.astype(np.int64)))
-        return crowded_zooms(codes, limit, max_zoom)
+        """The matrices where some tile touches more than `limit` boxes (as `count` does).
+
+        Descends from matrix 0 through the crowded tiles only: a child touches no box its
+        parent does not, so the first matrix without a crowded tile ends the search. Past
+        `FRONTIER` crowded tiles in one matrix (thousands of tiles of thousands of
+        features: only ever with that many large overlapping features), the deeper
+        matrices are taken as crowded too."""
+        known = self._crowded.get((limit, max_zoom))
+        if known is not None:
+            return known
+        out: list[int] = []
+        columns = 2 if (self.boxes[:, 2] > 1).any() else 1  # WorldCRS84Quad's matrix 0
+        frontier = [(0, c, self.select(0, 0, c)) for c in range(columns)]
+        for z in range(max_zoom + 1):
+            frontier = [t for t in frontier if len(t[2]) > limit]
+            if not frontier:
+                break
+            out.append(z)
+            if len(frontier) > FRONTIER:
+                out.extend(range(z + 1, max_zoom + 1))
+                break
+            frontier = [child for tile in frontier for child in self._children(z, *tile)]
+        self._crowded[(limit, max_zoom)] = out
+        return out
+
+    def _children(self, z: int, row: int, col: int, chosen: np.ndarray) -> list:
+        """The four tiles of matrix z + 1 under (row, col), each with the boxes it touches."""
+        size = 2.0 ** (z + 1)
+        b = self.boxes[chosen]
+        out = []
+        for r in (2 * row, 2 * row + 1):
+            rows = (b[:, 1] <= (r + 1) / size) & (b[:, 3] >= r / size)
+            for c in (2 * col, 2 * col + 1):
+                cols = (b[:, 0] <= (c + 1) / size) & (b[:, 2] >= c / size)
+                out.append((r, c, chosen[rows & cols]))
+        return out
 
     def largest(self, z: int, row: int, col: int, buffer: float, keep: int, min_size: float):
         """Ids of at most `keep` features over the tile, largest first, none under

@@ -1,0 +1,34 @@
+"""The tile index's answers about crowded matrices, against counting tile by tile."""
+
+from __future__ import annotations
+
+import morecantile
+import numpy as np
+
+from gis_service.tiles.grids import grid
+from gis_service.tiles.index import build_boxes
+
+
+def test_features_straddling_a_tile_edge_make_both_tiles_crowded():
+    """2,400 thin boxes across a z12 tile's east edge, centres alternating sides: each
+    of the two tiles touches all 2,400, so matrix 12 is generalised (and 13 is not)."""
+    tms = morecantile.tms.get("WebMercatorQuad")
+    b = tms.bounds(morecantile.Tile(2700, 1750, 12))
+    width = b.right - b.left
+    ys = np.linspace(b.bottom + width * 0.01, b.top - width * 0.01, 2400)
+    cx = b.right + np.where(np.arange(2400) % 2 == 0, -1, 1) * width * 0.05
+    bounds = np.column_stack([cx - width * 0.1, ys, cx + width * 0.1, ys + width * 0.001])
+    index = build_boxes(np.arange(2400), bounds, grid("WebMercatorQuad"))
+    assert index.count(12, 1750, 2700) == index.count(12, 1750, 2701) == 2400
+    zooms = index.crowded(2000, 22)
+    assert zooms == list(range(13))
+    deeper = max(index.count(13, r, c) for r in (3500, 3501) for c in (5400, 5401, 5402, 5403))
+    assert deeper <= 2000  # so 13 is rightly not listed
+    assert index.crowded(2000, 22) is zooms  # computed once per index
+
+
+def test_overlapping_boxes_crowd_every_matrix_and_few_none():
+    bounds = np.array([[55.0, 25.0, 55.1, 25.1]] * 10)
+    index = build_boxes(np.arange(10), bounds, grid("WorldCRS84Quad"))
+    assert index.crowded(10, 22) == []
+    assert index.crowded(5, 22) == list(range(23))  # ten boxes over one place, at any zoom
