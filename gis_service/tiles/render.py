@@ -21,7 +21,7 @@ from ..domain.collection import CollectionInfo
 from ..domain.query import BBox, FeatureQuery
 from ..store.base import Store
 from . import index as tile_index
-from .encode import BUFFER, Layer, add, property_rows, shape
+from .encode import BUFFER, Layer, add, shape
 from .grids import EXTENT, Grid
 
 #: A layer of a tile holding more features than this is generalised.
@@ -103,8 +103,7 @@ class Renderer:
         with self.store.open_stream(collection=info, query=query) as stream:
             for batch in stream:
                 geometries = shape(_geometries(batch.wkbs), spec.grid, spec.z, spec.row, spec.col)
-                columns = _chosen(batch.columns, spec.properties)
-                add(layer, batch.fids, geometries, property_rows(columns, len(batch)))
+                add(layer, batch.fids, geometries, _chosen(batch.columns, spec.properties))
         return layer
 
     def _filtered(self, info: CollectionInfo, spec: TileSpec) -> Rendered:
@@ -122,12 +121,7 @@ class Renderer:
         present = np.flatnonzero(~shapely.is_missing(geometries))
         if len(present) <= MAX_FEATURES:
             layer = Layer(info.id)
-            add(
-                layer,
-                fids,
-                shape(geometries, spec.grid, spec.z, spec.row, spec.col),
-                property_rows(columns, len(fids)),
-            )
+            add(layer, fids, shape(geometries, spec.grid, spec.z, spec.row, spec.col), columns)
             return Rendered(layer, False)
         ids = np.asarray(fids, dtype=np.int64)[present]
         chosen = geometries[present]
@@ -149,7 +143,7 @@ class Renderer:
             layer,
             [fids[i] for i in rows],
             shape(geometries[rows], spec.grid, spec.z, spec.row, spec.col),
-            property_rows(kept, len(rows)),
+            kept,
         )
         return Rendered(layer, True)
 
@@ -173,5 +167,5 @@ def _cluster_layer(name: str, cells: tile_index.Cells, spec: TileSpec) -> Layer:
     y = np.rint(cells.sy / cells.counts * scale - spec.row * EXTENT)
     layer.fids = [int(f) for f in cells.fids]
     layer.geometries = list(shapely.points(np.column_stack((x, y))))
-    layer.properties = [{"count": int(n)} for n in cells.counts]
+    layer.columns = {"count": [int(n) for n in cells.counts]}
     return layer
