@@ -18,18 +18,11 @@ from typing import Any
 
 import numpy as np
 import shapely
-from shapely import GeometryType
 
 _MOVE_TO, _LINE_TO, _CLOSE = 1, 2, 7
 _POINTS, _LINES, _POLYGONS = 1, 2, 3
-_FAMILY = {
-    GeometryType.POINT: _POINTS,
-    GeometryType.MULTIPOINT: _POINTS,
-    GeometryType.LINESTRING: _LINES,
-    GeometryType.MULTILINESTRING: _LINES,
-    GeometryType.POLYGON: _POLYGONS,
-    GeometryType.MULTIPOLYGON: _POLYGONS,
-}
+#: MVT geometry type by Shapely type id (0 point ... 6 multipolygon; 0 here: none).
+_FAMILY = np.array([_POINTS, _LINES, _LINES, _POLYGONS, _POINTS, _LINES, _POLYGONS, 0, 0])
 
 
 def varints(values: np.ndarray) -> tuple[bytes, np.ndarray]:
@@ -126,7 +119,7 @@ def _tokens(geometries: np.ndarray, family: int) -> tuple[np.ndarray, np.ndarray
 def _geometry(geometries: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every feature's command integers (concatenated), their counts, and MVT types."""
     n = len(geometries)
-    families = np.array([_FAMILY.get(t, 0) for t in shapely.get_type_id(geometries)])
+    families = _FAMILY[shapely.get_type_id(geometries)]
     if np.any(families == 0):
         raise ValueError("MVT has no geometry collections (encode.shape splits them)")
     sizes = np.zeros(n, np.int64)
