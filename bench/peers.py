@@ -23,6 +23,7 @@ from typing import Any
 
 from bench import procs
 from bench.loadgen import HOST
+from bench.tiles import TIPG as TIPG_TILES
 from bench.workloads import Target
 
 WORK = Path(__file__).resolve().parent / "work" / "peers"
@@ -262,6 +263,39 @@ def load_peer_table(url: str, source: Path) -> dict[str, Any]:
     return {"seconds": round(time.perf_counter() - started, 1), "columns": columns}
 
 
+def load_peer_coverage(url: str, source: Path) -> dict[str, Any]:
+    """W6's polygon layer into `peer.coverage` (`id` = row + 1, as in our import), GiST."""
+    import time
+
+    import psycopg
+    import pyogrio
+    import shapely
+
+    started = time.perf_counter()
+    meta, table = pyogrio.read_arrow(source)
+    geometry = meta.get("geometry_name") or "wkb_geometry"
+    geoms = shapely.from_wkb(table.column(geometry).to_numpy(zero_copy_only=False))
+    ewkb = shapely.to_wkb(shapely.set_srid(geoms, 4326), hex=True, include_srid=True)
+    values = [table.column(n).to_pylist() for n in ("operator", "technology", "signal")]
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"DROP TABLE IF EXISTS {PEER_SCHEMA}.coverage")
+        conn.execute(
+            f"CREATE TABLE {PEER_SCHEMA}.coverage (id integer PRIMARY KEY, operator text,"
+            " technology text, signal integer, geom geometry(Polygon, 4326))"
+        )
+        with (
+            conn.cursor() as cur,
+            cur.copy(
+                f"COPY {PEER_SCHEMA}.coverage (id, operator, technology, signal, geom) FROM STDIN"
+            ) as copy,
+        ):
+            for i, row in enumerate(zip(*values, ewkb, strict=True)):
+                copy.write_row((i + 1, *row))
+        conn.execute(f"CREATE INDEX ON {PEER_SCHEMA}.coverage USING gist (geom)")
+        conn.execute(f"ANALYZE {PEER_SCHEMA}.coverage")
+    return {"seconds": round(time.perf_counter() - started, 1)}
+
+
 @contextmanager
 def serve_tipg(
     venv: Path, url: str, workers: int, run_dir: Path
@@ -294,7 +328,7 @@ def serve_tipg(
         name="tipg",
         collection=collection,
         health=None,
-        tiles=f"/collections/{collection}/tiles/WebMercatorQuad/{{z}}/{{x}}/{{y}}",
+        tiles=TIPG_TILES,
         deep_paging=False,
     )
     with procs.serve_command(

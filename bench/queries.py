@@ -1,4 +1,4 @@
-"""W3 (property equality), W4 (CQL2 filter) and W6 (vector tiles): request lists and checks.
+"""W3 (property equality) and W4 (CQL2 filter): request lists and checks (W6: bench/tiles.py).
 
 Expected answers come from the generated arrays (recomputed from the seed), never from a
 store, so the same check judges our two stores and the peer servers alike.
@@ -6,7 +6,6 @@ store, so the same check judges our two stores and the peer servers alike.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 from urllib.parse import quote
 
@@ -15,7 +14,6 @@ import numpy as np
 from bench import generate
 from bench.checks import (
     LIMIT,
-    CheckFailed,
     Dataset,
     bbox_text,
     check_collection,
@@ -39,7 +37,6 @@ W4_FILTERS: list[tuple[str, int]] = [
     ("park", 5000),
     ("clinic", 200),
 ]
-TILE_ZOOMS = range(8, 15)
 
 
 def with_attributes(data: Dataset, count: int, seed: int) -> Dataset:
@@ -141,39 +138,4 @@ def check_filter_workload(
         "requests_checked": len(boxes),
         "matched_mean": round(float(np.mean(matched)), 1),
         "matched_max": int(np.max(matched)),
-    }
-
-
-def tile_of(lon: float, lat: float, zoom: int) -> tuple[int, int]:
-    """WebMercatorQuad column and row holding a point."""
-    n = 2**zoom
-    x = int((lon + 180) / 360 * n)
-    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
-    return x, y
-
-
-def tile_paths(template: str, data: Dataset, points: np.ndarray) -> list[str]:
-    """One tile per given point index, z8-z14 in turn, each holding that data point."""
-    paths = []
-    for k, i in enumerate(points.tolist()):
-        z = TILE_ZOOMS[k % len(TILE_ZOOMS)]
-        x, y = tile_of(float(data.lon[i]), float(data.lat[i]), z)
-        paths.append(template.format(z=z, x=x, y=y))
-    return paths
-
-
-def check_tile_workload(client: Client, paths: list[str]) -> dict[str, Any]:
-    """W6: each tile answers 200 with a non-empty body (every one holds a data point)."""
-    sizes = []
-    for path in paths:
-        status, body = client.get(path)
-        if status != 200:
-            raise CheckFailed(f"{path}: HTTP {status}")
-        ensure(len(body) > 0, f"{path}: empty tile, but a data point lies in it")
-        sizes.append(len(body))
-    return {
-        "passed": True,
-        "requests_checked": len(paths),
-        "checked": "HTTP 200 and a non-empty body (tiles are not decoded)",
-        "mean_bytes": round(float(np.mean(sizes))),
     }

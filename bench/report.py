@@ -24,7 +24,6 @@ WORKLOADS = {
     "W2": "item by id",
     "W3": "property equality + numberMatched",
     "W4": "CQL2 filter + bbox ~1 km",
-    "W6": "vector tiles z8-z14",
 }
 PEER_STORE = {"pygeoapi": "geopackage", "tipg": "postgis"}
 PACKAGES = ["fastapi", "uvicorn", "uvloop", "httptools", "pyogrio", "shapely", "psycopg", "numpy"]
@@ -267,6 +266,7 @@ def markdown(results: dict[str, Any], json_name: str) -> str:
         "|---|---:|---:|---:|---|---|",
         *_import_rows(results),
         "",
+        *_tile_lines(results),
         *_target_lines(results),
     ]
     for kind, store in results["stores"].items():
@@ -276,6 +276,51 @@ def markdown(results: dict[str, Any], json_name: str) -> str:
     for note in results.get("notes", []):
         lines.append(f"- {note}")
     return "\n".join(lines) + "\n"
+
+
+def _tile_rows(kind: str, w6: dict[str, Any]) -> list[str]:
+    rows = []
+    keys = list(dict.fromkeys([*w6.get("uncached", {}), *w6.get("cached", {})]))
+    for key in keys:
+        u, c = w6.get("uncached", {}).get(key, {}), w6.get("cached", {}).get(key, {})
+        cells = []
+        for e in (u, c):
+            if e.get("status") == "ok":
+                cells += [_num(e["rps"]), _num(e["p99_ms"], 1)]
+            else:
+                cells += [f"**{e['status']}**: {e.get('reason', '')}" if e else "–", ""]
+        check = (u or c).get("check", {})
+        largest = check.get("largest_bytes")
+        rows.append(
+            f"| {kind} | {key} | {check.get('distinct_tiles', '–')} | {' | '.join(cells)}"
+            f" | {_num(largest / 1024 if largest else None, 0)}"
+            f" | {_num(u.get('rps_ratio_to_tipg'), 2)} | {_num(c.get('rps_ratio_to_w0'), 3)} |"
+        )
+    return rows
+
+
+def _tile_lines(results: dict[str, Any]) -> list[str]:
+    """W6 per store, layer and zoom: uncached (cache off) and cached runs side by side."""
+    runs = [(k, s) for k, s in results["stores"].items()]
+    runs += [(f"{n} (peer)", p) for n, p in results.get("peers", {}).items()]
+    rows = []
+    for kind, store in runs:
+        w6 = store.get("workloads", {}).get("W6")
+        if w6 and ("uncached" in w6 or "cached" in w6):
+            rows += _tile_rows(kind, w6)
+    if not rows:
+        return []
+    return [
+        "W6 vector tiles (200 tiles per layer and zoom, where the data is; uncached: server"
+        " tile cache off, every request renders; cached: every tile fetched before the clock"
+        " starts):",
+        "",
+        "| Store | layer zoom | distinct | uncached req/s | p99 ms | cached req/s | p99 ms"
+        " | largest KB | uncached ÷ tipg | cached ÷ W0 |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        *rows,
+        "",
+    ]
 
 
 def _peer_notes(name: str, peer: dict[str, Any]) -> list[str]:
@@ -296,12 +341,13 @@ def _target_lines(results: dict[str, Any]) -> list[str]:
     """The issue's targets per store, and our throughput over each peer's."""
     lines = ["Targets (W5 downloads: see `bench/exports.py`):", ""]
     lines += ["| Store | Target | Verdict | Value |", "|---|---|---|---|"]
+    tipg = results.get("peers", {}).get("tipg")
     for kind, store in results["stores"].items():
-        for row in targets.judge(store):
+        for row in targets.judge(store) + targets.judge_tiles(store, tipg):
             lines.append(f"| {kind} | {row['target']} | {row['verdict']} | {row['value']} |")
     peers = results.get("peers", {})
     if peers:
-        names = ["W1", "W2", "W3", "W4", "W6"]
+        names = ["W1", "W2", "W3", "W4"]
         lines += ["", "Our req/s ÷ the peer's (same store kind, same run):", ""]
         lines += ["| Ours vs peer | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
         for name, peer in peers.items():

@@ -23,7 +23,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench.*, tests.pgcluster
 
-from bench import checks, generate, peers, procs, queries, report
+from bench import checks, generate, peers, procs, queries, report, tiles
 from bench.checks import Dataset
 from bench.loadgen import LoadResult, run_python, run_wrk, wrk_binary, wrk_version
 from bench.loading import (
@@ -59,8 +59,14 @@ class Config:
     profile: bool
     keep: bool
     peers: bool
+    tiles: bool
+    only: frozenset[str] | None
     argv: str
     run_dir: Path = WORK  # per-run folder (stores, logs, request lists), set by main()
+    w6: dict[str, Any] | None = None  # W6 tile lists and the generated layers, set by main()
+
+    def wants(self, name: str) -> bool:
+        return self.only is None or name in self.only
 
     @property
     def paging_repeats(self) -> int:
@@ -91,7 +97,15 @@ def parse_args(argv: list[str]) -> Config:
         default=None,
         help="also measure pygeoapi and tipg (default: on, off with --quick)",
     )
+    p.add_argument(
+        "--tiles",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="run W6, vector tiles (default: on, off with --quick unless --only names it)",
+    )
+    p.add_argument("--only", help="comma-separated workloads, e.g. W0,W6 (W0 always runs)")
     a = p.parse_args(argv)
+    only = frozenset(w.strip() for w in a.only.split(",") if w.strip()) if a.only else None
     stores = [s.strip() for s in a.stores.split(",") if s.strip()]
     unknown = set(stores) - set(ALL_STORES)
     if unknown or not stores:
@@ -113,6 +127,8 @@ def parse_args(argv: list[str]) -> Config:
         profile=a.profile,
         keep=a.keep,
         peers=(not a.quick) if a.peers is None else a.peers,
+        tiles=(not a.quick or (only is not None and "W6" in only)) if a.tiles is None else a.tiles,
+        only=only,
         argv=shlex.join(argv),
     )
 
@@ -192,6 +208,7 @@ def run_workloads(
             deep_page=cfg.deep_page,
             paging_repeats=cfg.paging_repeats,
             profile=profile,
+            only=cfg.only,
         )
     out["_server"] = {
         "start_seconds": round(server.start_seconds, 2),
@@ -221,19 +238,63 @@ def bench_store(
             strict=True,
         )
     }
-    result["ogr2ogr"] = time_ogr2ogr(kind, source, store, cfg.run_dir)
+    if cfg.wants("W7"):
+        result["ogr2ogr"] = time_ogr2ogr(kind, source, store, cfg.run_dir)
     log = cfg.run_dir / f"server-{kind}.log"
+    target = Target(name=kind, collection=COLLECTION, tiles=tiles.OURS)
     with procs.serve(store, workers=cfg.workers, env=bench_env(), log=log) as server:
         print(f"[{kind}] serving on 127.0.0.1:{server.port}; checking and measuring", flush=True)
-        workloads = run_workloads(cfg, Target(name=kind, collection=COLLECTION), server, data, load)
+        workloads = run_workloads(cfg, target, server, data, load)
         result["server"] = workloads.pop("_server")
+        if cfg.w6:
+            w6 = cfg.w6
+            cached = tiles.run(
+                target.tiles, kind, server.port, w6["lists"], w6["truths"], load, "cached"
+            )
+            workloads["W6"] = {"status": "ok", "cached": cached}
+            _w0_again(workloads.get("W0"), load, server.port, kind)
         add_ratios(workloads, workloads.get("W0"))
         result["workloads"] = workloads
+    if cfg.w6:
+        workloads["W6"]["uncached"] = uncached_tiles(cfg, kind, store, load)
+        _w6_status(workloads["W6"])
     failed = [k for k, w in result["workloads"].items() if w["status"] == "FAILED"]
     if failed:
         result["status"] = "FAILED"
         result["reason"] = f"workloads failed: {', '.join(failed)}"
     return result
+
+
+def uncached_tiles(cfg: Config, kind: str, store: str, load: Load) -> dict[str, Any]:
+    """W6 on a second server whose tile cache is off (GIS_TILE_CACHE_MB=0): every request
+    renders its tile, as the first request for a tile does."""
+    assert cfg.w6 is not None
+    env = {**bench_env(), "GIS_TILE_CACHE_MB": "0"}
+    log = cfg.run_dir / f"server-{kind}-uncached.log"
+    with procs.serve(store, workers=cfg.workers, env=env, log=log) as server:
+        print(f"[{kind}] W6 uncached on 127.0.0.1:{server.port}", flush=True)
+        return tiles.run(
+            tiles.OURS, kind, server.port, cfg.w6["lists"], cfg.w6["truths"], load, "uncached"
+        )
+
+
+def _w0_again(w0: dict[str, Any] | None, load: Load, port: int, kind: str) -> None:
+    """W0 once more after the cached tiles, so the ratio's base spans them too."""
+    if not w0 or w0.get("status") != "ok":
+        return
+    again = load.run(port, ["/health"], f"{kind}-W0-after-W6")
+    runs = w0.setdefault("runs", [[w0["rps"], w0["p50_ms"]]])
+    runs.append([round(again.rps, 1), round(again.p50_ms, 3)])
+    w0["rps"] = round(sum(r[0] for r in runs) / len(runs), 1)
+    w0["p50_ms"] = round(sum(r[1] for r in runs) / len(runs), 2)
+
+
+def _w6_status(w6: dict[str, Any]) -> None:
+    runs = [e for part in ("cached", "uncached") for e in w6.get(part, {}).values()]
+    failed = [e for e in runs if e.get("status") != "ok"]
+    if failed:
+        w6["status"] = "FAILED"
+        w6["reason"] = failed[0].get("reason", "")
 
 
 def run_peer(
@@ -254,8 +315,17 @@ def run_peer(
             out["versions"] = peers.versions(venv, ["tipg", "uvicorn", "httptools", "uvloop"])
             out["load"] = peers.load_peer_table(url, source)
             serving = peers.serve_tipg(venv, url, cfg.workers, cfg.run_dir)
+            if cfg.w6:
+                out["load_coverage"] = peers.load_peer_coverage(url, cfg.w6["coverage_file"])
         with serving as (server, target):
             workloads = run_workloads(cfg, target, server, data, load)
+            if cfg.w6 and target.tiles:
+                w6 = cfg.w6
+                uncached = tiles.run(
+                    target.tiles, name, server.port, w6["lists"], None, load, "uncached"
+                )
+                workloads["W6"] = {"status": "ok", "uncached": uncached}
+                _w6_status(workloads["W6"])
         out["server"] = workloads.pop("_server")
         add_ratios(workloads, base)
         out["workloads"] = workloads
@@ -279,7 +349,7 @@ def run_store(
             folder = cfg.run_dir / "store-geopackage"
             out = bench_store(cfg, kind, str(folder), source, data, load)
             out["source"] = "a fresh folder under bench/work/"
-            if cfg.peers:
+            if cfg.peers and any(cfg.wants(w) for w in ("W1", "W2", "W3", "W4")):
                 base = out.get("workloads", {}).get("W0")
                 results["peers"][peer] = run_peer(cfg, peer, source, None, data, load, base)
             return out
@@ -298,6 +368,17 @@ def run_store(
         return {"status": "FAILED", "reason": f"{type(exc).__name__}: {exc}"}
 
 
+def tile_data(cfg: Config, data: Dataset) -> dict[str, Any]:
+    """W6's tile lists and the generated layers its answers are compared with."""
+    coverage = generate.extra_paths(WORK, cfg.count, cfg.seed)["coverage"]
+    polygons = tiles.Polygons.read(coverage)
+    return {
+        "lists": tiles.tile_lists(data, polygons, cfg.seed),
+        "truths": {"facilities": data, "coverage": polygons},
+        "coverage_file": coverage,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     cfg = parse_args(argv)
@@ -312,9 +393,16 @@ def main(argv: list[str] | None = None) -> int:
     lon, lat = generate.sample_points(cfg.count, cfg.seed)
     data = queries.with_attributes(Dataset(lon=lon, lat=lat), cfg.count, cfg.seed)
     load = Load(cfg)
+    if cfg.tiles:
+        cfg.w6 = tile_data(cfg, data)
     results: dict[str, Any] = {
         "started": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "config": {**cfg.__dict__, "results": str(cfg.results), "run_dir": str(cfg.run_dir)},
+        "config": {
+            **{k: v for k, v in cfg.__dict__.items() if k != "w6"},
+            "only": sorted(cfg.only) if cfg.only else None,
+            "results": str(cfg.results),
+            "run_dir": str(cfg.run_dir),
+        },
         "machine": report.machine(),
         "git": report.git_state(),
         "load": {"tool": "wrk" if load.wrk else "python", "description": load.description},
@@ -327,6 +415,11 @@ def main(argv: list[str] | None = None) -> int:
         results["notes"].append(f"Debian packages for the peers and ogr2ogr: {apt_note}")
     for kind in cfg.stores:
         results["stores"][kind] = run_store(cfg, kind, source, data, load, results)
+    tipg = results["peers"].get("tipg", {}).get("workloads", {}).get("W6")
+    for store in results["stores"].values():
+        w = store.get("workloads", {})
+        if "W6" in w:
+            tiles.ratios(w["W6"], w.get("W0", {}).get("rps"), tipg)
     runs = {**results["stores"], **results["peers"]}
     failed = [k for k, s in runs.items() if s["status"] == "FAILED"]
     if failed or cfg.keep:

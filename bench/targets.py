@@ -55,6 +55,55 @@ def judge(store: dict[str, Any]) -> list[dict[str, str]]:
     return rows
 
 
+def judge_tiles(store: dict[str, Any], tipg: dict[str, Any] | None) -> list[dict[str, str]]:
+    """W6: uncached >= 5 x tipg (same layer and zoom, same run), cached >= 40 % of W0,
+    p99 < 100 ms everywhere, no tile over 500 KB; one row per layer and zoom."""
+    w6 = _w(store, "W6")
+    if "uncached" not in w6 and "cached" not in w6:
+        return []
+    peer = _w(tipg or {}, "W6").get("uncached", {})
+    rows = []
+    keys = list(dict.fromkeys([*w6.get("uncached", {}), *w6.get("cached", {})]))
+    for key in keys:
+        u, c = w6.get("uncached", {}).get(key, {}), w6.get("cached", {}).get(key, {})
+        t = peer.get(key, {})
+        rows.append(_row(f"W6 {key} uncached >= 5 x tipg", _tipg_verdict(u, t)))
+        rows.append(_row(f"W6 {key} cached >= 40 % of W0", _w0_verdict(c)))
+        p99s = [e["p99_ms"] for e in (u, c) if e.get("status") == "ok"]
+        largest = (u or c).get("check", {}).get("largest_bytes")
+        if p99s and largest is not None:
+            ok = max(p99s) < 100 and largest <= 500 * 1024
+            value = (
+                f"p99 {' / '.join(f'{p:.0f}' for p in p99s)} ms, largest {largest / 1024:.0f} KB"
+            )
+            rows.append(_row(f"W6 {key} p99 < 100 ms, tile <= 500 KB", (_yes(ok), value)))
+    return rows
+
+
+def _yes(ok: bool) -> str:
+    return "met" if ok else "NOT met"
+
+
+def _row(target: str, verdict: tuple[str, str]) -> dict[str, str]:
+    return {"target": target, "verdict": verdict[0], "value": verdict[1]}
+
+
+def _tipg_verdict(ours: dict[str, Any], tipg: dict[str, Any]) -> tuple[str, str]:
+    if ours.get("status") != "ok":
+        return "–", f"uncached {ours.get('status', 'not run')}"
+    if tipg.get("status") != "ok" or not tipg.get("rps"):
+        return "–", f"tipg {tipg.get('status', 'not run')}"
+    ratio = ours["rps"] / tipg["rps"]
+    return _yes(ratio >= 5), f"{ratio:.1f}x ({ours['rps']:.0f} vs {tipg['rps']:.0f} req/s)"
+
+
+def _w0_verdict(cached: dict[str, Any]) -> tuple[str, str]:
+    ratio = cached.get("rps_ratio_to_w0")
+    if cached.get("status") != "ok" or ratio is None:
+        return "–", f"cached {cached.get('status', 'not run')}"
+    return _yes(ratio >= 0.40), f"{ratio:.3f} of W0"
+
+
 def compare_peer(ours: dict[str, Any], peer: dict[str, Any], names: list[str]) -> dict[str, str]:
     """Our req/s over the peer's, per workload both answered correctly."""
     out = {}
