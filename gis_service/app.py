@@ -21,6 +21,7 @@ from .api.plumbing.oidc import OidcVerifier
 from .api.plumbing.problems import add_exception_handlers
 from .api.publishing import editing, jobs, uploads, versions
 from .api.sharing import access, entities
+from .api.styles import routes as styles
 from .api.tiles import tiles, tilesets
 from .settings import Settings
 from .store import retention
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(jobs.router)
     app.include_router(tilesets.router)
     app.include_router(tiles.router)
+    app.include_router(styles.router)
     app.add_middleware(audit_record.AuditMiddleware)
     app.mount(
         "/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger"

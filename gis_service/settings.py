@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     sharing_body_max_bytes: int = Field(
         64 * 1024, ge=1, description="Largest body of the sharing endpoints (access, keys)."
     )
+    style_body_max_bytes: int = Field(
+        256 * 1024, ge=1, description="Largest map style a collection's editors may save."
+    )
     upload_sync_max_bytes: int = Field(
         32 * 1024**2, ge=0, description="Larger uploads are imported as background jobs (202)."
     )

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..domain.access import AccessPolicy, Entity, Role
 from ..errors import Conflict
+from .catalog_styles import STYLES_DDL, StylesCatalog
 from .catalog_versions import VERSIONS_DDL, VersionRecord, VersionsCatalog
 
 __all__ = ["Catalog", "VersionRecord"]  # VersionRecord: where writers have imported it
@@ -30,6 +31,7 @@ DDL = [
     " features INTEGER NOT NULL, status INTEGER NOT NULL)",
     "CREATE INDEX IF NOT EXISTS audit_by_collection ON {p}audit (collection, time)",
     *VERSIONS_DDL,
+    *STYLES_DDL,
     "CREATE TABLE IF NOT EXISTS {p}jobs (id TEXT PRIMARY KEY, entity TEXT NOT NULL,"
     " collection TEXT NOT NULL, operation TEXT NOT NULL, state TEXT NOT NULL,"
     " done INTEGER NOT NULL, total INTEGER, report TEXT, error TEXT, created TEXT NOT NULL,"
@@ -109,7 +111,7 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class Catalog(VersionsCatalog):
+class Catalog(VersionsCatalog, StylesCatalog):
     """Entities, keys and access policies; every method is one short statement."""
 
     def __init__(
@@ -345,4 +347,6 @@ class Catalog(VersionsCatalog):
         self._do("DELETE FROM {p}claims WHERE collection = ? AND token = ?", (collection_id, token))
 
     def forget_access(self, collection_id: str) -> None:
+        """A deleted collection's settings go with it: its access policy and its styles."""
         self._do("DELETE FROM {p}access WHERE collection = ?", (collection_id,))
+        self.forget_styles(collection_id)

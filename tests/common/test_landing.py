@@ -8,6 +8,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import pytest
 
 from gis_service.api.features.queryables import FILTER_CONFORMANCE
+from gis_service.api.styles.routes import STYLES_CONFORMANCE
 from gis_service.api.tiles.tilesets import TILES_CONFORMANCE
 
 OAS = "application/vnd.oai.openapi+json;version=3.0"
@@ -40,7 +41,8 @@ def test_landing_links(client):
 def test_conformance_lists_only_what_is_implemented(client):
     classes = client.get("/conformance").json()["conformsTo"]
     # the filtering classes are checked in tests/filter/test_filter.py, tiles' in tests/tiles
-    assert set(classes) - set(FILTER_CONFORMANCE) - set(TILES_CONFORMANCE) == {
+    styles = set(STYLES_CONFORMANCE)  # checked in tests/styles
+    assert set(classes) - set(FILTER_CONFORMANCE) - set(TILES_CONFORMANCE) - styles == {
         "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
         "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
         "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",

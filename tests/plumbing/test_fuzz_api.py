@@ -76,6 +76,9 @@ EXTRA_ACCEPTED = {
     # A file's content (a GeoPackage, a zipped Shapefile...) is data no schema describes: a
     # generated `format: binary` value is almost never a readable layer.
     "createCollection|replaceData|appendData": ["400"],
+    # A style's layers must draw this collection's properties with the paint and layout
+    # properties of their type: the one body schema for every collection cannot say so.
+    "put_style": ["400"],
     # A version number that was pruned is well formed but gone.
     "restore": ["410"],
 }

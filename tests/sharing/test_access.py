@@ -83,6 +83,8 @@ ENDPOINTS = [
     "/tiles/WebMercatorQuad/9/218/334?collections={cid}",
     "/tiles/WebMercatorQuad?collections={cid}",
     "/tiles/WebMercatorQuad/tilejson.json?collections={cid}",
+    "/collections/{cid}/styles",
+    "/collections/{cid}/styles/default",
 ]
 
 

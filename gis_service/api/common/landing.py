@@ -12,6 +12,7 @@ from ..plumbing.encoding import dumps
 from ..plumbing.html.render import render
 from ..plumbing.links import HTML, JSON, OPENAPI, base_url, link, self_and_alternate
 from ..plumbing.negotiation import BASE_PARAMS, READ, Format, negotiate, reject_unknown
+from ..styles.routes import STYLES_CONFORMANCE
 from ..tiles.tilesets import TILES_CONFORMANCE
 from .openapi.document import build_openapi
 
@@ -27,6 +28,7 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
     *FILTER_CONFORMANCE,
     *TILES_CONFORMANCE,
+    *STYLES_CONFORMANCE,
 ]
 
 

@@ -12,6 +12,7 @@ from ...domain.collection import CollectionInfo
 from ...domain.crs import ADVERTISED_CRS
 from ...domain.query import parse_bbox
 from ...domain.search import parse_search, rank
+from ...styles.defaults import STYLES_REL
 from ...tiles.metadata import TILESETS_REL
 from ..audit.record import note
 from ..plumbing.deps import PrincipalDep, ResolvedDep, SettingsDep, StoreDep, visible_collections
@@ -50,6 +51,7 @@ def collection_document(
             *download_links(f"{url}/items", {}),
             link(f"{url}/queryables", QUERYABLES_REL, SCHEMA_JSON, "what a filter may name"),
             link(f"{url}/tiles", TILESETS_REL, JSON, "the features as vector tiles"),
+            link(f"{url}/styles", STYLES_REL, JSON, "map styles"),
         ],
     }
     if extent:

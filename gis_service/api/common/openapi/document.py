@@ -31,6 +31,7 @@ from .sharing import (
     sharing_parameters,
     sharing_paths,
 )
+from .styles import style_parameters, styles_paths
 from .tiles import tile_parameters, tiles_paths
 
 
@@ -225,7 +226,7 @@ def _paths() -> dict[str, Any]:
     }
 
 
-TAGS = ("Capabilities", "Collections", "Features", "Versions", "Sharing", "Tiles")
+TAGS = ("Capabilities", "Collections", "Features", "Versions", "Sharing", "Tiles", "Styles")
 
 
 def build_openapi(base: str, settings: Settings, infos: list[CollectionInfo]) -> dict[str, Any]:
@@ -239,6 +240,7 @@ def build_openapi(base: str, settings: Settings, infos: list[CollectionInfo]) ->
         paths.update(_collection_paths(info))
     paths.update(queryables_paths(infos))
     paths.update(tiles_paths(FILTER_PARAMETERS))
+    paths.update(styles_paths())
     return {
         "openapi": "3.0.3",
         "info": {
@@ -254,7 +256,8 @@ def build_openapi(base: str, settings: Settings, infos: list[CollectionInfo]) ->
             "parameters": feature_parameters(settings)
             | sharing_parameters()
             | filter_parameters()
-            | tile_parameters(),
+            | tile_parameters()
+            | style_parameters(),
             "securitySchemes": SECURITY_SCHEMES,
             "schemas": RESPONSE_SCHEMAS,
         },

@@ -34,14 +34,13 @@
   window.pageMap = map;  // for the browser tests and the curious
   map.on("load", function () {
     map.addSource("page", { type: "geojson", data: { type: "FeatureCollection", features: features } });
-    var polygons = ["==", ["geometry-type"], "Polygon"];
-    var lines = ["==", ["geometry-type"], "LineString"];
-    var points = ["==", ["geometry-type"], "Point"];
-    map.addLayer({ id: "fill", type: "fill", source: "page", filter: polygons,
+    // A fill layer draws only polygons, a circle layer only points; a line layer both
+    // lines and polygon outlines: no filter by geometry type is needed.
+    map.addLayer({ id: "fill", type: "fill", source: "page",
                    paint: { "fill-color": "#00695c", "fill-opacity": 0.25 } });
-    map.addLayer({ id: "outline", type: "line", source: "page", filter: ["any", polygons, lines],
+    map.addLayer({ id: "outline", type: "line", source: "page",
                    paint: { "line-color": "#00695c", "line-width": 1.5 } });
-    map.addLayer({ id: "points", type: "circle", source: "page", filter: points,
+    map.addLayer({ id: "points", type: "circle", source: "page",
                    paint: { "circle-color": "#00695c", "circle-radius": 5,
                             "circle-stroke-color": "#ffffff", "circle-stroke-width": 1 } });
     if (bounds) {

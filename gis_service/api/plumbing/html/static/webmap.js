@@ -47,11 +47,9 @@
   function fallbackStyle(id) {
     var c = "#00695c";
     return { layers: [
-      { id: id + ":fill", type: "fill", filter: ["==", ["geometry-type"], "Polygon"],
-        paint: { "fill-color": c, "fill-opacity": 0.3 } },
-      { id: id + ":line", type: "line", filter: ["!=", ["geometry-type"], "Point"],
-        paint: { "line-color": c, "line-width": 1.2 } },
-      { id: id + ":circle", type: "circle", filter: ["==", ["geometry-type"], "Point"],
+      { id: id + ":fill", type: "fill", paint: { "fill-color": c, "fill-opacity": 0.3 } },
+      { id: id + ":line", type: "line", paint: { "line-color": c, "line-width": 1.2 } },
+      { id: id + ":circle", type: "circle",
         paint: { "circle-color": c, "circle-radius": 4, "circle-stroke-color": "#fff", "circle-stroke-width": 1 } }
     ], metadata: { "gis-service:legend": [{ label: null, color: c, kind: "fill" }] } };
   }

@@ -1,0 +1,1 @@
+"""Map styles (MapLibre style encoding): the default per geometry type, checks, legends."""

@@ -1,0 +1,297 @@
+"""The parts of the MapLibre style specification a collection's style may use.
+
+Taken from the specification's layer reference (maplibre.org/maplibre-style-spec): the
+layer types that draw vector tiles and each one's paint and layout properties.
+"""
+
+from __future__ import annotations
+
+MAX_LAYERS = 100
+STYLE_KEYS = frozenset(
+    {
+        "version",
+        "name",
+        "metadata",
+        "sources",
+        "layers",
+        "center",
+        "zoom",
+        "bearing",
+        "pitch",
+        "glyphs",
+        "sprite",
+        "light",
+        "transition",
+        "projection",
+        "sky",
+        "terrain",
+    }
+)
+LAYER_KEYS = frozenset(
+    {
+        "id",
+        "type",
+        "source",
+        "source-layer",
+        "minzoom",
+        "maxzoom",
+        "filter",
+        "layout",
+        "paint",
+        "metadata",
+    }
+)
+#: Properties whose value may be a plain JSON array (not an expression).
+ARRAY_PROPERTIES = frozenset(
+    {
+        "line-dasharray",
+        "fill-translate",
+        "line-translate",
+        "circle-translate",
+        "icon-translate",
+        "text-translate",
+        "text-offset",
+        "icon-offset",
+        "text-font",
+        "text-variable-anchor",
+        "icon-text-fit-padding",
+        "icon-padding",
+    }
+)
+_SYMBOL_LAYOUT = {
+    "symbol-placement",
+    "symbol-spacing",
+    "symbol-avoid-edges",
+    "symbol-sort-key",
+    "symbol-z-order",
+    "icon-allow-overlap",
+    "icon-ignore-placement",
+    "icon-optional",
+    "icon-rotation-alignment",
+    "icon-size",
+    "icon-text-fit",
+    "icon-text-fit-padding",
+    "icon-image",
+    "icon-rotate",
+    "icon-padding",
+    "icon-keep-upright",
+    "icon-offset",
+    "icon-anchor",
+    "icon-pitch-alignment",
+    "text-pitch-alignment",
+    "text-rotation-alignment",
+    "text-field",
+    "text-font",
+    "text-size",
+    "text-max-width",
+    "text-line-height",
+    "text-letter-spacing",
+    "text-justify",
+    "text-radial-offset",
+    "text-variable-anchor",
+    "text-anchor",
+    "text-max-angle",
+    "text-writing-mode",
+    "text-rotate",
+    "text-padding",
+    "text-keep-upright",
+    "text-transform",
+    "text-offset",
+    "text-allow-overlap",
+    "text-ignore-placement",
+    "text-optional",
+    "visibility",
+}
+PROPERTIES: dict[str, dict[str, frozenset[str]]] = {
+    "fill": {
+        "paint": frozenset(
+            {
+                "fill-antialias",
+                "fill-opacity",
+                "fill-color",
+                "fill-outline-color",
+                "fill-translate",
+                "fill-translate-anchor",
+                "fill-pattern",
+            }
+        ),
+        "layout": frozenset({"fill-sort-key", "visibility"}),
+    },
+    "line": {
+        "paint": frozenset(
+            {
+                "line-opacity",
+                "line-color",
+                "line-translate",
+                "line-translate-anchor",
+                "line-width",
+                "line-gap-width",
+                "line-offset",
+                "line-blur",
+                "line-dasharray",
+                "line-pattern",
+                "line-gradient",
+            }
+        ),
+        "layout": frozenset(
+            {
+                "line-cap",
+                "line-join",
+                "line-miter-limit",
+                "line-round-limit",
+                "line-sort-key",
+                "visibility",
+            }
+        ),
+    },
+    "circle": {
+        "paint": frozenset(
+            {
+                "circle-radius",
+                "circle-color",
+                "circle-blur",
+                "circle-opacity",
+                "circle-translate",
+                "circle-translate-anchor",
+                "circle-pitch-scale",
+                "circle-pitch-alignment",
+                "circle-stroke-width",
+                "circle-stroke-color",
+                "circle-stroke-opacity",
+            }
+        ),
+        "layout": frozenset({"circle-sort-key", "visibility"}),
+    },
+    "symbol": {
+        "paint": frozenset(
+            {
+                "icon-opacity",
+                "icon-color",
+                "icon-halo-color",
+                "icon-halo-width",
+                "icon-halo-blur",
+                "icon-translate",
+                "icon-translate-anchor",
+                "text-opacity",
+                "text-color",
+                "text-halo-color",
+                "text-halo-width",
+                "text-halo-blur",
+                "text-translate",
+                "text-translate-anchor",
+            }
+        ),
+        "layout": frozenset(_SYMBOL_LAYOUT),
+    },
+    "heatmap": {
+        "paint": frozenset(
+            {
+                "heatmap-radius",
+                "heatmap-weight",
+                "heatmap-intensity",
+                "heatmap-color",
+                "heatmap-opacity",
+            }
+        ),
+        "layout": frozenset({"visibility"}),
+    },
+}
+EXPRESSION_OPERATORS = frozenset(
+    {
+        # types and lookup
+        "array",
+        "boolean",
+        "collator",
+        "format",
+        "image",
+        "literal",
+        "number",
+        "number-format",
+        "object",
+        "string",
+        "to-boolean",
+        "to-color",
+        "to-number",
+        "to-string",
+        "typeof",
+        "accumulated",
+        "feature-state",
+        "geometry-type",
+        "id",
+        "line-progress",
+        "properties",
+        "at",
+        "get",
+        "has",
+        "in",
+        "index-of",
+        "length",
+        "slice",
+        "global-state",
+        # decisions
+        "!",
+        "!=",
+        "<",
+        "<=",
+        "==",
+        ">",
+        ">=",
+        "all",
+        "any",
+        "case",
+        "coalesce",
+        "match",
+        "within",
+        "distance",
+        # ramps, scales, curves
+        "interpolate",
+        "interpolate-hcl",
+        "interpolate-lab",
+        "step",
+        "linear",
+        "exponential",
+        "cubic-bezier",
+        # variables, strings, colours, maths, zoom
+        "let",
+        "var",
+        "concat",
+        "downcase",
+        "is-supported-script",
+        "resolved-locale",
+        "upcase",
+        "rgb",
+        "rgba",
+        "to-rgba",
+        "-",
+        "*",
+        "/",
+        "%",
+        "^",
+        "+",
+        "abs",
+        "acos",
+        "asin",
+        "atan",
+        "ceil",
+        "cos",
+        "e",
+        "floor",
+        "ln",
+        "ln2",
+        "log10",
+        "log2",
+        "max",
+        "min",
+        "pi",
+        "round",
+        "sin",
+        "sqrt",
+        "tan",
+        "zoom",
+        "heatmap-density",
+        # the older filter forms ("!in", "none")
+        "!in",
+        "none",
+        "!has",
+    }
+)
