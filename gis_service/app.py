@@ -19,6 +19,8 @@ from .api.features import collections, items, queryables
 from .api.plumbing.html.render import STATIC, make_environment, maplibre_assets
 from .api.plumbing.oidc import OidcVerifier
 from .api.plumbing.problems import add_exception_handlers
+from .api.processes import jobs as process_jobs
+from .api.processes import routes as process_routes
 from .api.publishing import editing, jobs, uploads, versions
 from .api.sharing import access, entities
 from .api.styles import routes as styles
@@ -87,6 +89,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(uploads.router)
     app.include_router(audit_routes.router)
     app.include_router(jobs.router)
+    app.include_router(process_routes.router)
+    app.include_router(process_jobs.router)
     app.include_router(tilesets.router)
     app.include_router(tiles.router)
     app.include_router(styles.router)

@@ -156,6 +156,24 @@ class StoreError(ServiceError):
     title = "Store error"
 
 
+class ProcessLimit(ServiceError):
+    """A process run passed its time or memory bound and was stopped; nothing was kept."""
+
+    title = "Process limit exceeded"
+
+
+class JobFailed(ServiceError):
+    """The results of a job that failed: the job's own error, as the standard asks."""
+
+    title = "Job failed"
+
+
+class ResultsNotReady(NotFound):
+    """A job's results asked for before it finished (OGC: `result-not-ready`)."""
+
+    title = "Results not ready"
+
+
 STATUS_CODES: dict[type[ServiceError], int] = {
     InvalidParameter: 400,
     UnknownParameter: 400,
@@ -176,6 +194,8 @@ STATUS_CODES: dict[type[ServiceError], int] = {
     WriterBusy: 503,
     StoreUnavailable: 503,
     StoreError: 500,
+    ProcessLimit: 503,
+    JobFailed: 500,
 }
 
 

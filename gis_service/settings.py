@@ -84,3 +84,19 @@ class Settings(BaseSettings):
         description="How long a cursor stays valid after its last page: the version it pins"
         " is kept from pruning that long.",
     )
+    # Spatial analysis (OGC API - Processes): each run is bounded, sync or async.
+    process_timeout_s: float = Field(
+        120.0, gt=0, description="A process run taking longer fails (its job says why)."
+    )
+    process_max_features: int = Field(
+        3_000_000,
+        ge=1,
+        description="Features a process run may hold in memory, inputs and results together:"
+        " the run's memory bound (a run needing more fails cleanly).",
+    )
+    process_max_inline_bytes: int = Field(
+        16 * 1024**2, ge=1, description="Largest execution request (inline GeoJSON included)."
+    )
+    process_workers: int = Field(
+        2, ge=1, description="Process runs at a time per server process; more answer 503."
+    )

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..domain.access import AccessPolicy, Entity, Role
 from ..errors import Conflict
+from .catalog_jobs import JOBS_DDL, JobsCatalog
 from .catalog_styles import STYLES_DDL, StylesCatalog
 from .catalog_versions import VERSIONS_DDL, VersionRecord, VersionsCatalog
 
@@ -39,6 +40,7 @@ DDL = [
     # a collection id being created: one row per id, so only one create can hold it
     "CREATE TABLE IF NOT EXISTS {p}claims (collection TEXT PRIMARY KEY, token TEXT NOT NULL,"
     " entity TEXT, created TEXT NOT NULL, updated TEXT NOT NULL)",
+    *JOBS_DDL,
 ]
 JOB_COLUMNS = (
     "id",
@@ -111,7 +113,7 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class Catalog(VersionsCatalog, StylesCatalog):
+class Catalog(JobsCatalog, VersionsCatalog, StylesCatalog):
     """Entities, keys and access policies; every method is one short statement."""
 
     def __init__(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -224,3 +225,65 @@ def test_keys_are_stored_only_as_hashes(world):
     key_id, secret = token.split("_", 2)[1:]
     record = store.catalog.find_key(key_id)
     assert record is not None and secret not in record.secret_hash and len(record.secret_hash) == 64
+
+
+# -- processes and jobs: an input is read like any other read; a job is its creator's ----
+PROCESS_RUNS = [
+    ("buffer", {"features": {"collection": "{cid}"}, "distance": 10}),
+    (
+        "nearest",
+        {
+            "source": {"type": "Point", "coordinates": [55.4, 25.3]},
+            "target": {"collection": "{cid}", "filter": "name_en IS NOT NULL"},
+        },
+    ),
+]
+#: job created by -> who else sees it (the creator's entity's admins; no one outside)
+JOB_SEEN_BY = {"owner-editor": {"owner-editor", "owner"}, "partner": {"partner"}}
+
+
+def _inputs(template: dict, cid: str) -> dict:
+    import orjson
+
+    return orjson.loads(orjson.dumps(template).decode().replace("{cid}", cid))
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+@pytest.mark.parametrize("cid", list(COLLECTIONS))
+@pytest.mark.parametrize(("process", "inputs"), PROCESS_RUNS)
+def test_matrix_process_inputs(world, caller, cid, process, inputs):
+    client, headers, _store = world
+    url = f"/processes/{process}/execution"
+    res = client.post(url, json={"inputs": _inputs(inputs, cid)}, headers=headers[caller])
+    if cid in READABLE[caller]:
+        assert res.status_code == 200, res.text
+        return
+    assert res.status_code == 404, res.text
+    absent = client.post(
+        url, json={"inputs": _inputs(inputs, "no-such-thing")}, headers=headers[caller]
+    )
+    assert res.json()["detail"].replace(cid, "X") == absent.json()["detail"].replace(
+        "no-such-thing", "X"
+    )
+
+
+@pytest.mark.parametrize("creator", list(JOB_SEEN_BY))
+def test_matrix_jobs(world, creator):
+    client, headers, _store = world
+    body = {"inputs": {"features": {"collection": "c-entities"}, "distance": 10}}
+    start = {**headers[creator], "Prefer": "respond-async"}
+    job = client.post("/processes/buffer/execution", json=body, headers=start).json()["jobID"]
+    for _ in range(200):  # finished: its results are there for those who may see them
+        if client.get(f"/jobs/{job}", headers=headers[creator]).json()["status"] == "successful":
+            break
+        time.sleep(0.05)
+    for caller in [*CALLERS, "owner-editor"]:
+        seen = caller in JOB_SEEN_BY[creator]
+        for path in (f"/jobs/{job}", f"/jobs/{job}/results"):
+            status = client.get(path, headers=headers[caller]).status_code
+            assert (status != 404) == seen, (caller, path, status)
+        listed = client.get("/jobs", headers=headers[caller]).json()["jobs"]
+        assert (job in {j["jobID"] for j in listed}) == seen, caller
+    for caller in set(headers) - JOB_SEEN_BY[creator]:
+        assert client.delete(f"/jobs/{job}", headers=headers[caller]).status_code == 404
+    assert client.delete(f"/jobs/{job}", headers=headers[creator]).status_code == 200

@@ -12,6 +12,8 @@ from ..plumbing.encoding import dumps
 from ..plumbing.html.render import render
 from ..plumbing.links import HTML, JSON, OPENAPI, base_url, link, self_and_alternate
 from ..plumbing.negotiation import BASE_PARAMS, READ, Format, negotiate, reject_unknown
+from ..processes.routes import CONFORMANCE as PROCESSES_CONFORMANCE
+from ..processes.routes import JOB_LIST_REL, PROCESSES_REL
 from ..styles.routes import STYLES_CONFORMANCE
 from ..tiles.tilesets import TILES_CONFORMANCE
 from .openapi.document import build_openapi
@@ -29,6 +31,7 @@ CONFORMANCE = [
     *FILTER_CONFORMANCE,
     *TILES_CONFORMANCE,
     *STYLES_CONFORMANCE,
+    *PROCESSES_CONFORMANCE,
 ]
 
 
@@ -45,6 +48,8 @@ async def landing(request: Request, settings: SettingsDep) -> Response:
         link(f"{base}/collections", "data", JSON, "the collections"),
         link(f"{base}/tiles", TILESETS_REL, JSON, "vector tiles of every visible layer"),
         link(f"{base}/tileMatrixSets", TILING_SCHEMES_REL, JSON, "the tile matrix sets"),
+        link(f"{base}/processes", PROCESSES_REL, JSON, "the spatial analysis processes"),
+        link(f"{base}/jobs", JOB_LIST_REL, JSON, "your jobs"),
     ]
     body = {"title": settings.title, "description": settings.description, "links": links}
     if fmt is Format.HTML:

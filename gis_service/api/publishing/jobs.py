@@ -20,17 +20,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi import APIRouter
 
-from ...errors import NotFound, ServiceError
+from ...errors import ServiceError
 from ...ingest import IngestReport
 from ...store.base import Store
 from ...store.catalog import Job
-from ..plumbing.deps import PrincipalDep, SettingsDep, StoreDep
-from ..plumbing.encoding import dumps
-from ..plumbing.links import JSON, base_url, link
-from ..plumbing.negotiation import reject_unknown
+from ..plumbing.links import JSON, link
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["Sharing"])
@@ -183,15 +179,4 @@ def job_document(base: str, job: Job) -> dict[str, Any]:
         ],
     }
 
-
-@router.get("/jobs/{jobId}", summary="A background import's state, progress and report")
-async def get_job(
-    request: Request, jobId: str, principal: PrincipalDep, store: StoreDep, settings: SettingsDep
-) -> Response:
-    reject_unknown(request, frozenset())
-    # ids are uuid4 hex: anything else (a NUL, which PostgreSQL text refuses) is no job
-    job = await store.call(store.catalog.get_job, jobId) if _JOB_ID.fullmatch(jobId) else None
-    if job is None or principal.entity != job.entity:
-        raise NotFound(f"job {jobId!r} does not exist")
-    job = await store.call(interrupted, store, job)
-    return Response(dumps(job_document(base_url(request, settings), job)), media_type=JSON)
+# GET /jobs/{jobId} answers for uploads and process runs alike: api/processes/jobs.py

@@ -22,6 +22,7 @@ from .parameters import (
     query_parameter,
     sortby_schema,
 )
+from .processes import processes_paths
 from .schemas import CONTENT_CRS_HEADER, ETAG_HEADER, RESPONSE_SCHEMAS
 from .sharing import (
     SECURITY_SCHEMES,
@@ -226,7 +227,16 @@ def _paths() -> dict[str, Any]:
     }
 
 
-TAGS = ("Capabilities", "Collections", "Features", "Versions", "Sharing", "Tiles", "Styles")
+TAGS = (
+    "Capabilities",
+    "Collections",
+    "Features",
+    "Versions",
+    "Sharing",
+    "Tiles",
+    "Styles",
+    "Processes",
+)
 
 
 def build_openapi(base: str, settings: Settings, infos: list[CollectionInfo]) -> dict[str, Any]:
@@ -240,6 +250,7 @@ def build_openapi(base: str, settings: Settings, infos: list[CollectionInfo]) ->
         paths.update(_collection_paths(info))
     paths.update(queryables_paths(infos))
     paths.update(tiles_paths(FILTER_PARAMETERS))
+    paths.update(processes_paths())
     paths.update(styles_paths())
     return {
         "openapi": "3.0.3",

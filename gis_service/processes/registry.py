@@ -1,0 +1,184 @@
+"""The processes offered: each one's description (inputs as JSON Schema) and its run.
+
+`save_as` is an input of every process: the result becomes a new collection of the
+caller's (api/processes/saving.py) instead of (or as well as) a GeoJSON answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..domain.collection import COLLECTION_ID
+from ..errors import NotFound
+from ..store.base import Store
+from . import aggregate, gaps, nearest, overlay, within
+from .inputs import Source, check_names
+from .limits import Budget
+from .results import Result
+from .schema import Features, Names, Number, Spec, Text
+
+VERSION = "1.0.0"
+Run = Callable[[Store, dict[str, Any], Budget], Result]
+SAVE_AS = Text(
+    "Save as",
+    "Keep the result as a new collection of yours (private) with this id.",
+    required=False,
+    pattern=COLLECTION_ID.pattern,
+)
+OUTPUT = {
+    "result": {
+        "title": "Result features",
+        "description": "GeoJSON FeatureCollection in CRS84 (or the saved collection's)",
+        "schema": {"type": "object", "contentMediaType": "application/geo+json"},
+    }
+}
+
+
+@dataclass(frozen=True)
+class Process:
+    id: str
+    title: str
+    description: str
+    inputs: dict[str, Spec]
+    run: Run
+    #: (input naming properties, the feature input they belong to, numeric?)
+    names_of: tuple[tuple[str, str, bool], ...] = field(default_factory=tuple)
+
+    @property
+    def feature_inputs(self) -> list[str]:
+        return [n for n, s in self.inputs.items() if isinstance(s, Features)]
+
+    def check(self, values: dict[str, Any]) -> None:
+        """What the schema cannot say: named properties exist in their input."""
+        for input_name, features, numeric in self.names_of:
+            source: Source = values[features]
+            check_names(source, input_name, values[input_name] or [], numeric)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "description": self.description,
+            "version": VERSION,
+            "jobControlOptions": ["sync-execute", "async-execute", "dismiss"],
+            "outputTransmission": ["value"],
+        }
+
+    def description_document(self) -> dict[str, Any]:
+        inputs = {name: spec.describe() for name, spec in self.inputs.items()}
+        return {**self.summary(), "inputs": inputs, "outputs": OUTPUT}
+
+
+def _features(title: str, description: str) -> Features:
+    return Features(title, description + " A collection, optionally filtered, or GeoJSON.")
+
+
+METRES = "metres (geodesic)"
+PROCESSES: dict[str, Process] = {
+    p.id: p
+    for p in [
+        Process(
+            "nearest",
+            "Nearest features",
+            "For each feature of `source`, the `k` nearest features of `target`, with the"
+            " geodesic distance in metres (optionally only those within `max_distance`).",
+            {
+                "source": _features("Source", "The features to start from."),
+                "target": _features("Target", "The features to find."),
+                "k": Number(
+                    "Neighbours",
+                    "How many per source feature.",
+                    False,
+                    1,
+                    minimum=1,
+                    maximum=100,
+                    integer=True,
+                ),
+                "max_distance": Number(
+                    "Maximum distance", METRES, False, minimum=0, exclusive=True
+                ),
+                "save_as": SAVE_AS,
+            },
+            nearest.run,
+        ),
+        Process(
+            "within-distance",
+            "Features within a distance",
+            "The features of `target` within `distance` metres (geodesic) of any feature of"
+            " `source`, with the distance to the nearest one and its id.",
+            {
+                "source": _features("Source", "The features measured from."),
+                "target": _features("Target", "The features selected."),
+                "distance": Number("Distance", METRES, minimum=0, maximum=1e7),
+                "save_as": SAVE_AS,
+            },
+            within.run,
+        ),
+        Process(
+            "join-aggregate",
+            "Join and aggregate",
+            "For each polygon of `zones`: the number of `features` inside, and the chosen"
+            " statistics of the chosen numeric properties of those features.",
+            {
+                "zones": _features("Zones", "Polygons (e.g. districts)."),
+                "features": _features("Features", "What is counted (e.g. facilities)."),
+                "properties": Names("Properties", "Numeric properties of `features`.", False, []),
+                "statistics": Names(
+                    "Statistics",
+                    "Of each property.",
+                    False,
+                    list(aggregate.STATISTICS),
+                    choices=aggregate.STATISTICS,
+                ),
+                "save_as": SAVE_AS,
+            },
+            aggregate.run,
+            (("properties", "features", True),),
+        ),
+        Process(
+            "coverage-gaps",
+            "Coverage gaps",
+            "The features of `features` not covered by any polygon of `coverage` (filter it,"
+            " e.g. technology = '5G'), each with the geodesic distance in metres to the"
+            " nearest covered area.",
+            {
+                "features": _features("Features", "What should be covered."),
+                "coverage": _features("Coverage", "The covering polygons."),
+                "save_as": SAVE_AS,
+            },
+            gaps.run,
+        ),
+        Process(
+            "buffer",
+            "Buffer",
+            "Each feature grown by `distance` metres, with the buffer's geodesic area (m²).",
+            {
+                "features": _features("Features", "What is buffered."),
+                "distance": Number("Distance", METRES, minimum=0, maximum=1e6, exclusive=True),
+                "save_as": SAVE_AS,
+            },
+            overlay.buffer,
+        ),
+        Process(
+            "intersection",
+            "Intersection",
+            "The overlay of two inputs: for each pair of intersecting features, their common"
+            " part with both features' properties and its geodesic area (m²).",
+            {
+                "input": _features("Input", "The first features."),
+                "overlay": _features("Overlay", "The features laid over them."),
+                "save_as": SAVE_AS,
+            },
+            overlay.intersection,
+        ),
+    ]
+}
+
+
+def get_process(process_id: str) -> Process:
+    process = PROCESSES.get(process_id)
+    if process is None:
+        raise NotFound(f"process {process_id!r} does not exist")
+    return process
