@@ -30,6 +30,36 @@ from .store import retention
 from .store.factory import open_store
 from .tiles.service import TileService
 
+#: In the order their paths are matched (the first route that fits a path answers it).
+ROUTERS = (
+    landing.router,
+    webmap.router,
+    collections.router,
+    items.router,
+    queryables.router,
+    editing.router,
+    versions.router,
+    access.router,
+    entities.router,
+    uploads.router,
+    audit_routes.router,
+    jobs.router,
+    process_routes.router,
+    process_jobs.router,
+    tilesets.router,
+    tiles.router,
+    styles.router,
+)
+
+
+def _mount_static(app: FastAPI) -> None:
+    """The pages' own files, and the registry packages' (Swagger UI, MapLibre GL JS)."""
+    app.mount(
+        "/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger"
+    )
+    app.mount("/static/maplibre", StaticFiles(directory=maplibre_assets()), name="maplibre")
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
@@ -77,27 +107,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.templates = make_environment()
     app.state.oidc = OidcVerifier(settings) if settings.oidc_issuer else None
     add_exception_handlers(app)
-    app.include_router(landing.router)
-    app.include_router(webmap.router)
-    app.include_router(collections.router)
-    app.include_router(items.router)
-    app.include_router(queryables.router)
-    app.include_router(editing.router)
-    app.include_router(versions.router)
-    app.include_router(access.router)
-    app.include_router(entities.router)
-    app.include_router(uploads.router)
-    app.include_router(audit_routes.router)
-    app.include_router(jobs.router)
-    app.include_router(process_routes.router)
-    app.include_router(process_jobs.router)
-    app.include_router(tilesets.router)
-    app.include_router(tiles.router)
-    app.include_router(styles.router)
+    for router in ROUTERS:
+        app.include_router(router)
     app.add_middleware(audit_record.AuditMiddleware)
-    app.mount(
-        "/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger"
-    )
-    app.mount("/static/maplibre", StaticFiles(directory=maplibre_assets()), name="maplibre")
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    _mount_static(app)
     return app
