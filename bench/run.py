@@ -89,7 +89,7 @@ def parse_args(argv: list[str]) -> Config:
     p.add_argument("--quick", action="store_true", help="small data, 1 s runs: a smoke run")
     p.add_argument("--results", type=Path, default=BENCH / "results", help="output folder")
     p.add_argument("--no-wrk", action="store_true", help="use the Python load loop")
-    p.add_argument("--profile", action="store_true", help="py-spy the server during W1")
+    p.add_argument("--profile", action="store_true", help="py-spy the server during W1 and the uncached W6 runs")
     p.add_argument("--keep", action="store_true", help="keep this run's folder in bench/work/")
     p.add_argument(
         "--peers",
@@ -273,8 +273,9 @@ def uncached_tiles(cfg: Config, kind: str, store: str, load: Load) -> dict[str, 
     log = cfg.run_dir / f"server-{kind}-uncached.log"
     with procs.serve(store, workers=cfg.workers, env=env, log=log) as server:
         print(f"[{kind}] W6 uncached on 127.0.0.1:{server.port}", flush=True)
+        spy = (server.pid, cfg.results) if cfg.profile else None
         return tiles.run(
-            tiles.OURS, kind, server.port, cfg.w6["lists"], cfg.w6["truths"], load, "uncached"
+            tiles.OURS, kind, server.port, cfg.w6["lists"], cfg.w6["truths"], load, "uncached", spy
         )
 
 

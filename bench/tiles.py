@@ -21,6 +21,7 @@ import numpy as np
 import pyogrio
 import shapely
 
+from bench import pyspy
 from bench.checks import CheckFailed, Dataset, ensure
 from bench.loadgen import Client
 
@@ -143,8 +144,9 @@ def _check_points(data: Dataset, tile: tuple[int, int, int], layer: dict) -> dic
 
 
 def _check_polygons(polygons: Polygons, tile: tuple[int, int, int], layer: dict) -> dict[str, Any]:
-    """Ids among the polygons meeting the buffered tile, all of them when there are at most
-    2,000 (a few may vanish when snapped to the grid), properties as generated."""
+    """Ids among the polygons meeting the buffered tile, all of them when at most 2,000
+    boxes meet the tile (a few may vanish when snapped to the grid), at most 2,000 when
+    more do; properties as generated."""
     z, row, col = tile
     bx0, by0, bx1, by1 = _bounds(z, row, col, BUFFER)
     west, north = lonlat(bx0, by0)
@@ -153,7 +155,8 @@ def _check_polygons(polygons: Polygons, tile: tuple[int, int, int], layer: dict)
     x0, y0, x1, y1 = _bounds(z, row, col, 0.0)
     w2, n2 = lonlat(x0, y0)
     e2, s2 = lonlat(x1, y1)
-    in_tile = len(polygons.tree.query(shapely.box(w2, s2, e2, n2), "intersects"))
+    # the service decides from its index of bounding boxes, as the STRtree's own query does
+    in_tile = len(polygons.tree.query(shapely.box(w2, s2, e2, n2)))
     expected = set((candidates + 1).tolist())
     features = layer["features"]
     got = {int(f["id"]) for f in features}
@@ -248,12 +251,14 @@ def run(
     truths: dict[str, Any] | None,
     load: Any,
     mode: str,
+    profile: tuple[int, Path] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Each layer and zoom: checked, warmed, then timed with wrk cycling its 200 tiles.
 
     `mode` "cached": the server keeps tiles and every tile was fetched before the clock
     started; "uncached": the server was started with its tile cache off, so every request
-    renders (tipg has no tile cache). `truths` None: a peer, checked less strictly."""
+    renders (tipg has no tile cache). `truths` None: a peer, checked less strictly.
+    `profile` (server pid, folder): py-spy records the server during every timed run."""
     out: dict[str, dict[str, Any]] = {}
     client = Client(port)
     try:
@@ -270,8 +275,16 @@ def run(
                     continue
                 print(f"    W6 {key} {mode}", flush=True)
                 (warm if mode == "cached" else warm_indexes)(port, path_list)
-                result = load.run(port, path_list, f"{name}-W6-{layer}-z{z}-{mode}")
+                label = f"{name}-W6-{layer}-z{z}-{mode}"
+                out_file = profile[1] / f"profile-{label}.txt" if profile else None
+                spy = pyspy.start(profile[0], load.cfg.duration, out_file) if out_file else None
+                try:
+                    result = load.run(port, path_list, label)
+                finally:
+                    summary = pyspy.finish(spy, out_file, 12) if spy and out_file else None
                 entry = {"status": "ok", "check": verdict, **result.as_dict()}
+                if summary:
+                    entry["profile"] = summary
                 if result.status_errors or not result.requests:
                     entry["status"] = "FAILED"
                     entry["reason"] = f"{result.status_errors} error responses"
