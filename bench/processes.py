@@ -5,8 +5,8 @@ API (in-process TestClient), next to GeoPandas doing the same from the files.
     .venv/bin/python -m bench.processes [--store geopackage|postgis|both] [--work bench/work]
 
 The layers are bench/generate.py's (SYNTHETIC, seeded; made if missing). Each timing is
-one warm run (a first, cold run is reported too); memory is the process's peak RSS
-growth (ru_maxrss) during the run, an upper bound shared with whatever else ran before.
+one warm run (a first, cold run is reported too); memory is the peak growth of the
+process's resident set during the run (sampled every 20 ms), the client's answer included.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import resource
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -36,15 +37,30 @@ from gis_service.store.factory import open_store
 SOURCES = 10_000
 
 
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * resource.getpagesize() / 2**20
 
 
 def timed(fn: Callable[[], Any]) -> tuple[float, float, Any]:
-    before = _peak_mb()
+    """Seconds, and the resident memory's peak growth over the start (sampled every 20 ms)."""
+    before = peak = _rss_mb()
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.wait(0.02):
+            peak = max(peak, _rss_mb())
+
+    watcher = threading.Thread(target=sample, daemon=True)
+    watcher.start()
     start = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - start, _peak_mb() - before, out
+    try:
+        out = fn()
+    finally:
+        done.set()
+        watcher.join()
+    return time.perf_counter() - start, max(peak, _rss_mb()) - before, out
 
 
 def layers(work: Path) -> dict[str, Path]:

@@ -89,7 +89,9 @@ def parse_args(argv: list[str]) -> Config:
     p.add_argument("--quick", action="store_true", help="small data, 1 s runs: a smoke run")
     p.add_argument("--results", type=Path, default=BENCH / "results", help="output folder")
     p.add_argument("--no-wrk", action="store_true", help="use the Python load loop")
-    p.add_argument("--profile", action="store_true", help="py-spy the server during W1 and the uncached W6 runs")
+    p.add_argument(
+        "--profile", action="store_true", help="py-spy the server in W1 and uncached W6"
+    )
     p.add_argument("--keep", action="store_true", help="keep this run's folder in bench/work/")
     p.add_argument(
         "--peers",
