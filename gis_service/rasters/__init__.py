@@ -1,0 +1,27 @@
+"""Raster collections: validation, conversion to Cloud-Optimized GeoTIFF, metadata, and
+windowed coverage reads (OGC API - Coverages).
+
+A raster collection is a collection like any other (same catalog, access, versions and
+audit) whose `CollectionInfo.kind` is ``"coverage"`` and whose `CollectionInfo.raster`
+(`gis_service.domain.raster.RasterInfo`) describes its bands, grid and CRS. Its data is
+one COG per version, named by the server and reachable only through these functions
+(never a path from a user).
+
+How other packages (map tiles, point values, zonal statistics) open a collection's COG::
+
+    from gis_service.rasters import cog_path, open_cog
+
+    info, policy = store.resolve(collection_id)          # the caller checks access first
+    with open_cog(store, info, version=None) as ds:      # a read-only rasterio dataset
+        ds.read(1, window=..., out_shape=...)            # overviews chosen by GDAL
+    path = cog_path(store, info, version=None)           # a pathlib.Path, for libraries
+                                                         # that open the file themselves
+
+`version=None` is the collection's current version; another number is that version
+(VersionNotFound 404, VersionGone 410, as for items). A collection that is not a raster
+raises NotACoverage (400).
+
+This package sits below ingest, tiles, processes and the API, and above the store (see
+the layers in pyproject.toml): its modules may import the store, domain, settings and
+errors, never `gis_service.tiles` or the API (morecantile is there for tile grids).
+"""
