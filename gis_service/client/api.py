@@ -42,7 +42,6 @@ class Client:
     def collections(self, q: str | None = None, **filters: Any) -> pd.DataFrame:
         """What the caller may see: one row per collection (``q`` searches, as the site)."""
         params = {k: str(v) for k, v in {"q": q, **filters}.items() if v is not None}
-        params.setdefault("limit", "1000")
         return reading.collections_frame(self.http.json("GET", "/collections", params=params))
 
     def collection(self, id: str) -> dict[str, Any]:
