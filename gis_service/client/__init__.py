@@ -6,8 +6,10 @@ from gis_service.client.errors import (
     BadRequest,
     ClientError,
     Conflict,
+    ConnectionFailed,
     Forbidden,
     Gone,
+    Incomplete,
     JobFailed,
     NotFound,
     PreconditionFailed,
@@ -17,7 +19,7 @@ from gis_service.client.errors import (
 )
 
 __all__ = [
-    "BadRequest", "Client", "ClientError", "Conflict", "Feature", "Forbidden", "Gone",
-    "JobFailed", "NotFound", "PreconditionFailed", "PreconditionRequired", "ServerError",
-    "Unauthorized",
+    "BadRequest", "Client", "ClientError", "Conflict", "ConnectionFailed", "Feature",
+    "Forbidden", "Gone", "Incomplete", "JobFailed", "NotFound", "PreconditionFailed",
+    "PreconditionRequired", "ServerError", "Unauthorized",
 ]  # fmt: skip

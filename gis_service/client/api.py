@@ -15,6 +15,7 @@ import pandas as pd
 
 from gis_service.client import editing, processes, publishing, reading
 from gis_service.client.editing import Feature
+from gis_service.client.errors import ClientError
 from gis_service.client.http import Http
 
 
@@ -54,7 +55,9 @@ class Client:
         """The JSON-Schema properties of the collection (``{}`` where not offered)."""
         try:
             doc = self.http.json("GET", f"/collections/{id}/queryables")
-        except Exception:  # a server without Part 3: no dtypes to learn
+        except ClientError as error:  # a server without Part 3: no dtypes to learn
+            if error.status in (0, 401, 403) or error.status >= 500:
+                raise
             return {}
         return doc.get("properties") or {}
 
@@ -70,9 +73,7 @@ class Client:
         ``how="auto"`` downloads large selections as GeoParquet and pages small ones (and
         pages wherever the server has no download); ``"pages"``/``"download"`` force one.
         """
-        params = reading.selection_params(
-            bbox, filter, datetime, properties, crs, sortby, limit, version
-        )
+        params = reading.selection_params(bbox, filter, datetime, properties, crs, sortby, version)
         schema = self.queryables(id)
         return reading.read(self.http, id, params, limit, schema, how, self.progress)
 
@@ -148,3 +149,12 @@ class Client:
     def run(self, process: str, wait: bool = True, **inputs: Any) -> Any:
         """Execute an OGC API – Processes process; a GeoDataFrame, or the job if not waiting."""
         return processes.execute(self.http, process, inputs, wait, self.poll)
+
+    def job(self, job: dict[str, Any] | str) -> dict[str, Any]:
+        """A job's status document now (``job`` is its document or its id)."""
+        return self.http.json("GET", processes.job_location(job))
+
+    def wait(self, job: dict[str, Any] | str) -> Any:
+        """Wait for a process run started with ``wait=False``; its result, as ``run`` gives."""
+        location = processes.job_location(job)
+        return processes.as_frame(processes.results(self.http, location, self.poll))

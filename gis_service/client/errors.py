@@ -57,6 +57,19 @@ class JobFailed(ClientError):
     """A background job (upload or process) ended in failure."""
 
 
+class Incomplete(ClientError):
+    """A read got a different number of features than the server said it matched.
+
+    Raised rather than returning a short (or padded) frame: a read is all of the selection
+    or an error. A write between the count and the pages can cause it; read again, or pin
+    ``version=``.
+    """
+
+
+class ConnectionFailed(ClientError):
+    """The server could not be reached (or the connection broke) after the retries."""
+
+
 _BY_STATUS: dict[int, type[ClientError]] = {
     400: BadRequest,
     401: Unauthorized,

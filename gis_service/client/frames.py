@@ -14,6 +14,8 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+import pyproj
+import shapely
 
 CRS84 = "OGC:CRS84"
 
@@ -30,13 +32,36 @@ def crs_of(uri: str | None) -> str:
     return uri
 
 
+def northing_first(crs: str) -> bool:
+    """Whether GeoJSON in ``crs`` has y first (EPSG:4326 is latitude, longitude: Part 2)."""
+    try:
+        axes = pyproj.CRS.from_user_input(crs).axis_info
+    except pyproj.exceptions.CRSError:
+        return False
+    return len(axes) >= 2 and axes[0].direction.lower() in ("north", "south")
+
+
 def from_features(features: list[dict[str, Any]], crs: str) -> gpd.GeoDataFrame:
-    """A frame of GeoJSON features, the feature id as index."""
+    """A frame of GeoJSON features, the feature id as index, the geometry last.
+
+    Coordinates in a northing-first CRS are swapped to x, y: GeoPandas (and every
+    download format) keeps easting/longitude first whatever the CRS's axis order.
+    """
     if not features:
         return gpd.GeoDataFrame({"id": []}, geometry=gpd.GeoSeries([], crs=crs)).set_index("id")
     frame = gpd.GeoDataFrame.from_features(features, crs=crs)
     frame.index = pd.Index([f.get("id") for f in features], name="id")
-    return frame
+    if northing_first(crs):
+        frame = frame.set_geometry(
+            shapely.transform(frame.geometry.values, lambda xy: xy[:, ::-1]), crs=crs
+        )
+    return geometry_last(frame)
+
+
+def geometry_last(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The properties in their order, the geometry column after them (as files read)."""
+    name = frame.geometry.name
+    return frame[[c for c in frame.columns if c != name] + [name]]
 
 
 def with_index(frame: gpd.GeoDataFrame, id_column: str | None = None) -> gpd.GeoDataFrame:
@@ -65,9 +90,9 @@ def _cast_column(column: pd.Series, spec: dict[str, Any]) -> pd.Series:
         kind = next((k for k in kind if k != "null"), None)
     try:
         if fmt == "date-time":
-            return pd.to_datetime(column, utc=True, format="ISO8601")
+            return _datetimes(column, utc=True)
         if fmt == "date":
-            return pd.to_datetime(column, format="ISO8601")
+            return _datetimes(column, utc=False)
         if kind == "integer":
             return column.astype("Int64")
         if kind == "boolean":
@@ -77,6 +102,21 @@ def _cast_column(column: pd.Series, spec: dict[str, Any]) -> pd.Series:
     except (TypeError, ValueError):
         return column
     return column
+
+
+def _datetimes(column: pd.Series, utc: bool) -> pd.Series:
+    """ISO 8601 text, dates or timestamps as ``datetime64[us]`` (UTC for date-times).
+
+    One unit whatever the source (pandas picks ``s`` for dates, ``us`` for text), so every
+    path gives the same dtype; microseconds keep whatever precision the server stores.
+    """
+    if isinstance(column.dtype, pd.DatetimeTZDtype):
+        values = column.dt.tz_convert("UTC")
+    elif column.dtype.kind == "M":
+        values = column.dt.tz_localize("UTC") if utc else column
+    else:
+        values = pd.to_datetime(column, utc=utc, format="ISO8601")
+    return values.dt.as_unit("us")
 
 
 def _ids_as_ints(frame: gpd.GeoDataFrame) -> None:

@@ -11,7 +11,6 @@ import time
 from typing import Any
 
 import geopandas as gpd
-import pandas as pd
 
 from gis_service.client import frames
 from gis_service.client.errors import JobFailed
@@ -37,10 +36,21 @@ def execute(http: Http, process: str, inputs: dict[str, Any], wait: bool, poll: 
         return as_frame(answer.json())
     answer = http.request("POST", path, json=body, headers={"Prefer": "respond-async"})
     job = answer.json()
-    location = answer.headers.get("Location") or f"/jobs/{job['jobID']}"
     if not wait:
         return job
-    return as_frame(results(http, location, poll))
+    return as_frame(results(http, job_location(job, answer.headers.get("Location")), poll))
+
+
+def job_location(job: dict[str, Any] | str, location: str | None = None) -> str:
+    """Where a job's status is: its ``Location``, its ``self`` link, or ``/jobs/{id}``."""
+    if location:
+        return location
+    if isinstance(job, str):
+        return f"/jobs/{job}"
+    for link in job.get("links") or []:
+        if link.get("rel") == "self" and link.get("href"):
+            return link["href"]
+    return f"/jobs/{job.get('jobID') or job['id']}"
 
 
 def _async_only(http: Http, process: str) -> bool:
@@ -71,6 +81,6 @@ def as_frame(result: Any) -> Any:
         if isinstance(inner, dict) and inner.get("type") == "FeatureCollection":
             result = inner
     if isinstance(result, dict) and result.get("type") == "FeatureCollection":
-        features = result.get("features") or []
-        return frames.from_features(features, frames.CRS84) if features else pd.DataFrame()
+        frame = frames.from_features(result.get("features") or [], frames.CRS84)
+        return frames.cast(frame, {})  # integer ids, as a collection's read has them
     return result

@@ -75,10 +75,14 @@ def wait_job(http: Http, location: str, progress: bool, poll: float) -> dict[str
 def share(
     http: Http, collection: str, visibility: str | None, entities: dict[str, str] | None
 ) -> dict[str, Any]:
-    """Set who may read (or write) a collection; the access document answered."""
-    body: dict[str, Any] = {}
-    if visibility is not None:
-        body["visibility"] = visibility
-    if entities is not None:
-        body["entities"] = entities
+    """Set who may read (or write) a collection; the access document answered.
+
+    What is not given stays as it is (the server's PUT sets both, so the current access
+    is read first): ``share(id, entities={"police": "read"})`` keeps the visibility.
+    """
+    if visibility is None or entities is None:
+        current = http.json("GET", f"/collections/{collection}/access")
+        visibility = current["visibility"] if visibility is None else visibility
+        entities = (current.get("entities") or {}) if entities is None else entities
+    body = {"visibility": visibility, "entities": entities}
     return http.json("PUT", f"/collections/{collection}/access", json=body)

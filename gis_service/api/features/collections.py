@@ -61,6 +61,7 @@ def collection_document(
             doc[name] = getattr(info, name)
     if info.keywords:
         doc["keywords"] = info.keywords
+    doc["itemCount"] = info.feature_count  # the published version's, as the HTML pages show
     if policy.owner is not None:
         doc["owner"] = policy.owner  # the entity that publishes it
         doc["visibility"] = policy.visibility.value

@@ -134,6 +134,7 @@ _COLLECTION = {
         "links": _LINKS,
         "extent": {"type": "object"},
         "keywords": {"type": "array", "items": {"type": "string"}},
+        "itemCount": {"type": "integer", "minimum": 0},
         "owner": {"type": "string"},
         "visibility": {
             "type": "string",
