@@ -102,5 +102,7 @@ def problem_of(answer: httpx.Response) -> ClientError:
         body = {"title": answer.reason_phrase, "detail": answer.text[:500]}
     if not isinstance(body, dict):
         body = {"title": answer.reason_phrase, "detail": str(body)[:500]}
+    if "detail" not in body and "description" in body:  # OGC API's own exception shape
+        body = {**body, "title": body.get("code"), "detail": body["description"]}
     body.setdefault("title", answer.reason_phrase)
     return error_for(answer.status_code, body)

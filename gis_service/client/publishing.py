@@ -78,11 +78,16 @@ def share(
     """Set who may read (or write) a collection; the access document answered.
 
     What is not given stays as it is (the server's PUT sets both, so the current access
-    is read first): ``share(id, entities={"police": "read"})`` keeps the visibility.
+    is read first), except that granting entities on a private collection makes it
+    ``entities``: the server reads grants only then, and a grant nobody can use would
+    look like sharing while sharing nothing.
     """
     if visibility is None or entities is None:
         current = http.json("GET", f"/collections/{collection}/access")
-        visibility = current["visibility"] if visibility is None else visibility
+        if visibility is None:
+            visibility = current["visibility"]
+            if visibility == "private" and entities:
+                visibility = "entities"
         entities = (current.get("entities") or {}) if entities is None else entities
     body = {"visibility": visibility, "entities": entities}
     return http.json("PUT", f"/collections/{collection}/access", json=body)
