@@ -90,10 +90,22 @@ def kernels(tmp_path_factory) -> Path:
     return folder
 
 
-def kernel_env(demo: Demo) -> dict[str, str]:
+@pytest.fixture(scope="session")
+def jupyter_home(tmp_path_factory) -> dict[str, str]:
+    """Jupyter's, IPython's and matplotlib's own folders, kept out of the user's home."""
+    home = tmp_path_factory.mktemp("jupyter-home")
+    names = ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR",
+             "MPLCONFIGDIR")  # fmt: skip
+    for name in names:
+        (home / name.lower()).mkdir()
+    return {name: str(home / name.lower()) for name in names}
+
+
+def kernel_env(demo: Demo, home: dict[str, str]) -> dict[str, str]:
     """The analyst's environment: the server, one key given (the partner's is left to the
     notebook's own fallback, which issues it on the demo store), Agg-based inline figures."""
     env = {k: v for k, v in os.environ.items() if k not in NOTEBOOK_ENV}
+    env.update(home)
     env.update(
         GIS_URL=demo.url,
         GIS_KEY=demo.publisher_key,
@@ -104,7 +116,9 @@ def kernel_env(demo: Demo) -> dict[str, str]:
     return env
 
 
-def execute(path: Path, demo: Demo, kernels: Path, cwd: Path) -> nbformat.NotebookNode:
+def execute(
+    path: Path, demo: Demo, kernels: Path, home: dict[str, str], cwd: Path
+) -> nbformat.NotebookNode:
     """The notebook run top to bottom; raises CellExecutionError at the first failing cell."""
     notebook = nbformat.read(path, as_version=4)
     manager = KernelManager(
@@ -117,7 +131,7 @@ def execute(path: Path, demo: Demo, kernels: Path, cwd: Path) -> nbformat.Notebo
         timeout=120,
         resources={"metadata": {"path": str(cwd)}},
     )
-    client.execute(env=kernel_env(demo))
+    client.execute(env=kernel_env(demo, home))
     return notebook
 
 
@@ -127,8 +141,12 @@ def outputs(notebook: nbformat.NotebookNode) -> list[dict]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_runs_and_its_checks_pass(path: Path, demo: Demo, kernels: Path, tmp_path):
-    notebook = execute(path, demo, kernels, tmp_path)
+def test_notebook_runs_and_its_checks_pass(
+    path: Path, demo: Demo, kernels: Path, jupyter_home: dict[str, str], tmp_path, monkeypatch
+):
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", jupyter_home["JUPYTER_RUNTIME_DIR"])  # the
+    # connection files, written by this process before the kernel starts
+    notebook = execute(path, demo, kernels, jupyter_home, tmp_path)
     shown = outputs(notebook)
     assert not [o for o in shown if o.output_type == "error"]
     figures = [o for o in shown if "image/png" in o.get("data", {})]
