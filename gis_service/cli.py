@@ -68,7 +68,9 @@ def serve(
 
 @app.command("import")
 def import_command(
-    path: Annotated[Path, typer.Argument(help="Any vector file GDAL reads, or GeoParquet.")],
+    path: Annotated[
+        Path, typer.Argument(help="Any vector file GDAL reads, GeoParquet, or a GeoTIFF.")
+    ],
     collection: Annotated[str, typer.Option("--collection", help="Collection id.")],
     title: Annotated[str | None, typer.Option(help="Human-readable title.")] = None,
     title_ar: Annotated[str | None, typer.Option("--title-ar", help="Arabic title.")] = None,
@@ -98,9 +100,11 @@ def import_command(
 ) -> None:
     """Import (or atomically replace) a collection from a file."""
     from .ingest import IngestOptions, import_file
+    from .rasters.limits import RasterLimits
 
     temporal_fields = _temporal(temporal)
-    target = open_store(_settings(store))
+    settings = _settings(store)
+    target = open_store(settings)
     if owner is not None and target.catalog.get_entity(owner) is None:
         target.close()
         _fail(f"--owner: no entity {owner!r} (create it with `gis-service entities add`)")
@@ -126,6 +130,7 @@ def import_command(
                 encoding=encoding,
                 temporal=temporal_fields,
                 progress=sys.stderr.isatty(),
+                raster_limits=RasterLimits.from_settings(settings),
             ),
         )
     except ServiceError as exc:

@@ -41,6 +41,20 @@ class CollectionNotFound(NotFound):
         super().__init__(f"collection {collection_id!r} does not exist")
 
 
+class NotACoverage(NotFound):
+    """Coverage paths of a collection of features (or features paths of a raster)."""
+
+    def __init__(self, collection_id: str, *, features: bool = False) -> None:
+        if features:
+            detail = (
+                f"collection {collection_id!r} is a raster: it has no features;"
+                f" read it at /collections/{collection_id}/coverage"
+            )
+        else:
+            detail = f"collection {collection_id!r} holds features, not a coverage"
+        super().__init__(detail)
+
+
 class FeatureNotFound(NotFound):
     def __init__(self, collection_id: str, feature_id: str) -> None:
         super().__init__(f"feature {feature_id!r} does not exist in collection {collection_id!r}")
@@ -181,6 +195,7 @@ STATUS_CODES: dict[type[ServiceError], int] = {
     NotFound: 404,
     CollectionNotFound: 404,
     FeatureNotFound: 404,
+    NotACoverage: 404,
     NotAcceptable: 406,
     VersionGone: 410,
     Unauthorized: 401,

@@ -100,3 +100,28 @@ class Settings(BaseSettings):
     process_workers: int = Field(
         2, ge=1, description="Process runs at a time per server process; more answer 503."
     )
+    # Raster collections (GeoTIFF uploads stored as COGs, OGC API - Coverages).
+    raster_dir: str | None = Field(
+        None,
+        description="Folder of the raster collections' COG files, read by every API worker;"
+        " by default `rasters` in the GeoPackage store's folder, or ./var/rasters beside"
+        " a PostGIS store.",
+    )
+    raster_max_cells: int = Field(
+        2_000_000_000, ge=1, description="Largest width x height x bands an upload may declare."
+    )
+    raster_max_bytes: int = Field(
+        8 * 1024**3, ge=1, description="Largest uncompressed size an uploaded raster may declare."
+    )
+    raster_max_ratio: float = Field(
+        500.0,
+        ge=1,
+        description="Largest uncompressed / file size ratio of an upload above 256 MiB"
+        " uncompressed (beyond it, a compressed bomb).",
+    )
+    raster_max_blocks: int = Field(
+        1_000_000, ge=1, description="Most tiles or strips an uploaded TIFF may declare."
+    )
+    coverage_max_cells: int = Field(
+        16_000_000, ge=1, description="Largest coverage answer (width x height x bands)."
+    )

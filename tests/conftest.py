@@ -76,6 +76,7 @@ def make_settings(kind: str, request: pytest.FixtureRequest, tmp: Path, **extra)
     if kind == "geopackage":
         return Settings(store=str(tmp / "store"), **extra)
     url = request.getfixturevalue("postgis_url")
+    extra.setdefault("raster_dir", str(tmp / "rasters"))  # never ./var/rasters in a test
     return Settings(store=url, postgis_schema=f"t_{uuid.uuid4().hex[:12]}", **extra)
 
 
@@ -170,6 +171,7 @@ def run_cli(settings: Settings, *args: str, **env: str) -> subprocess.CompletedP
             **os.environ,
             "GIS_STORE": settings.store,
             "GIS_POSTGIS_SCHEMA": settings.postgis_schema,
+            **({"GIS_RASTER_DIR": settings.raster_dir} if settings.raster_dir else {}),
             **env,
         },
         timeout=120,

@@ -8,6 +8,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from .raster import RasterInfo
+
 # Shapely/GEOS type ids -> the GeoJSON geometry type names collections report.
 GEOMETRY_TYPE_NAMES = {
     0: "Point",
@@ -59,10 +61,18 @@ class TemporalFields(BaseModel):
     end: str | None = None
 
 
+class CollectionKind(StrEnum):
+    """Vector features (OGC API - Features) or a raster grid (OGC API - Coverages)."""
+
+    FEATURES = "features"
+    COVERAGE = "coverage"
+
+
 class CollectionInfo(BaseModel):
     """Metadata of one collection, stored beside its features by every store."""
 
     id: str
+    kind: CollectionKind = CollectionKind.FEATURES
     title: str
     title_ar: str | None = None
     description: str = ""
@@ -80,6 +90,11 @@ class CollectionInfo(BaseModel):
     has_null_geometry: bool = False
     version: int = 0  # the generation this metadata describes (1, 2, ... as published)
     updated: datetime | None = None
+    raster: RasterInfo | None = None  # the grid and bands of a coverage (kind "coverage")
+
+    @property
+    def is_coverage(self) -> bool:
+        return self.kind is CollectionKind.COVERAGE
 
     def prop(self, name: str) -> PropertyDef | None:
         for prop in self.properties:

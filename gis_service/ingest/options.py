@@ -7,7 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..domain.collection import PropertyDef
+from ..domain.collection import CollectionInfo, PropertyDef
+from ..rasters.limits import RasterLimits
 from ..store.base import Actor
 from .validate import MAX_REJECTIONS_LISTED, Checked, Rejection
 
@@ -29,6 +30,7 @@ class IngestOptions:
     on_progress: Callable[[int, int | None], None] | None = None  # (done, total)
     actor: Actor | None = None  # who imports, for the version record
     create_only: bool = False  # a new collection: never replace one that exists (409)
+    raster_limits: RasterLimits = field(default_factory=RasterLimits)  # GeoTIFF uploads
 
 
 @dataclass
@@ -45,6 +47,7 @@ class IngestReport:
     repaired: int = 0
     rejected: int = 0
     rejections: list[Rejection] = field(default_factory=list)
+    raster: dict[str, Any] | None = None  # a raster import: the stored grid, in brief
 
     def note(self, checked: Checked) -> None:
         self.repaired += checked.repaired
@@ -54,6 +57,13 @@ class IngestReport:
 
     def document(self) -> dict[str, Any]:
         """The report as JSON: in upload answers, job results and the version record."""
+        if self.raster is not None:
+            return {
+                "raster": self.raster,
+                "source_crs": self.source_crs,
+                "bbox": self.bbox,
+                "seconds": round(self.seconds, 3),
+            }
         return {
             "features_read": self.features_read,
             "features_stored": self.features_stored,
@@ -70,6 +80,18 @@ class IngestReport:
 
     def lines(self) -> list[str]:
         bbox = ", ".join(f"{v:.6f}" for v in self.bbox) if self.bbox else "empty"
+        if self.raster is not None:
+            grid = self.raster
+            return [
+                f"collection      {self.collection_id} (raster, stored as a COG)",
+                f"grid            {grid['width']} x {grid['height']} x {grid['bands']}"
+                f" {grid['dtype']}, nodata {grid['nodata']}",
+                f"bands           {', '.join(grid['band_names'])}",
+                f"overviews       {grid['overviews'] or 'none'}",
+                f"CRS             {self.source_crs}",
+                f"extent (CRS84)  {bbox}",
+                f"seconds         {self.seconds:.2f}",
+            ]
         return [
             f"collection      {self.collection_id}",
             f"features read   {self.features_read}",
@@ -83,3 +105,19 @@ class IngestReport:
             f"extent          {bbox}",
             f"seconds         {self.seconds:.2f}",
         ]
+
+
+_DESCRIPTIVE = ("title", "title_ar", "description", "keywords", "license", "attribution")
+
+
+def descriptive_fields(options: IngestOptions, previous: CollectionInfo | None) -> dict[str, Any]:
+    """What the import says, else what the collection said before, else defaults."""
+    out: dict[str, Any] = {}
+    for name in _DESCRIPTIVE:
+        value = getattr(options, name)
+        if value is None and previous is not None:
+            value = getattr(previous, name)
+        if value is not None:
+            out[name] = value
+    out.setdefault("title", options.collection_id)
+    return out

@@ -28,7 +28,7 @@ from ..domain.values import format_datetime, parse_datetime_text, storage_dateti
 from ..errors import CollectionNotFound, Conflict, IngestError
 from ..store.base import Actor, FeatureBatch, Store
 from .nul import check_file, check_names, check_options, check_values
-from .options import IngestOptions, IngestReport
+from .options import IngestOptions, IngestReport, descriptive_fields
 from .readers import Source, open_source
 from .reproject import to_wgs84
 from .validate import Checked, Rejection, check_batch
@@ -288,9 +288,15 @@ def import_file(store: Store, path: Path, options: IngestOptions) -> IngestRepor
     """Stream `path` into the store as collection `options.collection_id`, atomically.
 
     A new generation replaces the collection, or with `options.append` extends it."""
+    if path.suffix.lower() in (".tif", ".tiff"):  # a GeoTIFF: a raster collection
+        from .rasters import import_raster
+
+        return import_raster(store, path, options)
     started = time.perf_counter()
     report = IngestReport(collection_id=options.collection_id)
     previous = _existing(store, options.collection_id)
+    if previous is not None and previous.is_coverage:
+        raise Conflict(f"collection {options.collection_id!r} is a raster: upload a GeoTIFF")
     if options.append and previous is None:
         raise CollectionNotFound(options.collection_id)
     if options.create_only and previous is not None:
@@ -346,7 +352,7 @@ def import_file(store: Store, path: Path, options: IngestOptions) -> IngestRepor
             writer.commit(
                 CollectionInfo(
                     id=options.collection_id,
-                    **_description(options, previous),
+                    **descriptive_fields(options, previous),
                     geometry_type=acc.geometry_type,
                     properties=properties,
                     bbox=acc.bbox,
@@ -361,22 +367,6 @@ def import_file(store: Store, path: Path, options: IngestOptions) -> IngestRepor
             )
     report.seconds = time.perf_counter() - started
     return report
-
-
-_DESCRIPTIVE = ("title", "title_ar", "description", "keywords", "license", "attribution")
-
-
-def _description(options: IngestOptions, previous: CollectionInfo | None) -> dict[str, Any]:
-    """What the import says, else what the collection said before, else defaults."""
-    out: dict[str, Any] = {}
-    for name in _DESCRIPTIVE:
-        value = getattr(options, name)
-        if value is None and previous is not None:
-            value = getattr(previous, name)
-        if value is not None:
-            out[name] = value
-    out.setdefault("title", options.collection_id)
-    return out
 
 
 def _chain(first: pa.RecordBatch, rest: Any) -> Any:

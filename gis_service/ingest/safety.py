@@ -12,6 +12,7 @@ import re
 import zipfile
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
+from ..domain.raster import TIFF_MAGIC
 from ..errors import IngestError
 
 SUFFIXES = (
@@ -25,6 +26,8 @@ SUFFIXES = (
     ".fgb",
     ".parquet",
     ".geoparquet",
+    ".tif",
+    ".tiff",
 )
 MAX_ENTRIES = 1000
 MAX_RATIO = 200  # uncompressed / compressed, beyond which an archive is a bomb
@@ -59,6 +62,8 @@ _MAGIC = {
     ".parquet": (b"PAR1",),
     ".geoparquet": (b"PAR1",),
     ".fgb": (b"fgb\x03",),
+    ".tif": TIFF_MAGIC,
+    ".tiff": TIFF_MAGIC,
 }
 
 

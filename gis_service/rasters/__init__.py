@@ -19,9 +19,29 @@ How other packages (map tiles, point values, zonal statistics) open a collection
 
 `version=None` is the collection's current version; another number is that version
 (VersionNotFound 404, VersionGone 410, as for items). A collection that is not a raster
-raises NotACoverage (400).
+raises NotACoverage (404). `raster_info_of(store, info, version)` gives that version's
+CollectionInfo (its `.raster` grid) without opening the file. All three live in
+`gis_service.rasters.files` and are imported from here on first use (GDAL is loaded only
+by the processes that read rasters).
 
 This package sits below ingest, tiles, processes and the API, and above the store (see
 the layers in pyproject.toml): its modules may import the store, domain, settings and
 errors, never `gis_service.tiles` or the API (morecantile is there for tile grids).
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .files import cog_path, open_cog, raster_info_of
+
+__all__ = ["cog_path", "open_cog", "raster_info_of"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        from . import files
+
+        return getattr(files, name)
+    raise AttributeError(name)

@@ -15,6 +15,7 @@ from typing import Any
 from ..domain.access import AccessPolicy, Entity, Role
 from ..errors import Conflict
 from .catalog_jobs import JOBS_DDL, JobsCatalog
+from .catalog_rasters import RASTERS_DDL, RastersCatalog
 from .catalog_styles import STYLES_DDL, StylesCatalog
 from .catalog_versions import VERSIONS_DDL, VersionRecord, VersionsCatalog
 
@@ -33,6 +34,7 @@ DDL = [
     "CREATE INDEX IF NOT EXISTS audit_by_collection ON {p}audit (collection, time)",
     *VERSIONS_DDL,
     *STYLES_DDL,
+    *RASTERS_DDL,
     "CREATE TABLE IF NOT EXISTS {p}jobs (id TEXT PRIMARY KEY, entity TEXT NOT NULL,"
     " collection TEXT NOT NULL, operation TEXT NOT NULL, state TEXT NOT NULL,"
     " done INTEGER NOT NULL, total INTEGER, report TEXT, error TEXT, created TEXT NOT NULL,"
@@ -113,7 +115,7 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class Catalog(JobsCatalog, VersionsCatalog, StylesCatalog):
+class Catalog(JobsCatalog, VersionsCatalog, StylesCatalog, RastersCatalog):
     """Entities, keys and access policies; every method is one short statement."""
 
     def __init__(

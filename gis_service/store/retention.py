@@ -104,7 +104,7 @@ def prune(
 
 def _drop(store: Store, record: VersionRecord) -> int:
     try:
-        return store.drop_version(record.collection, record)
+        return store.drop_any_version(record.collection, record)
     except Exception:  # e.g. a long reader's lock on PostGIS: the next pass finishes it
         log.exception("could not remove version %s of %r", record.version, record.collection)
         return 0

@@ -12,6 +12,14 @@ from ...domain.collection import CollectionInfo
 from ...domain.crs import ADVERTISED_CRS
 from ...domain.query import parse_bbox
 from ...domain.search import parse_search, rank
+from ...rasters.description import (
+    COVERAGE_REL,
+    DOMAINSET_REL,
+    RANGETYPE_REL,
+    crs_uri,
+    domain_set,
+    range_type,
+)
 from ...styles.defaults import STYLES_REL
 from ...tiles.metadata import TILESETS_REL
 from ..audit.record import note
@@ -24,6 +32,8 @@ from .downloads import download_links
 from .queryables import QUERYABLES_REL, SCHEMA_JSON
 
 router = APIRouter(tags=["Collections"])
+GEOTIFF = "image/tiff; application=geotiff"
+PNG = "image/png"
 SEARCH_PARAMS = frozenset({"q", "bbox", "keywords", "owner"})
 GREGORIAN = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
 
@@ -42,6 +52,7 @@ def collection_document(
         "title": info.title,
         "description": info.description,
         "itemType": "feature",
+        "kind": info.kind.value,  # "features" or "coverage" (a raster)
         "crs": list(ADVERTISED_CRS),  # Part 2; any other EPSG code PROJ knows works too
         "storageCrs": CRS84,
         "links": [
@@ -54,6 +65,8 @@ def collection_document(
             link(f"{url}/styles", STYLES_REL, JSON, "map styles"),
         ],
     }
+    if info.raster is not None:
+        _as_coverage(doc, url, info)
     if extent:
         doc["extent"] = extent
     for name in ("title_ar", "license", "attribution"):
@@ -61,11 +74,30 @@ def collection_document(
             doc[name] = getattr(info, name)
     if info.keywords:
         doc["keywords"] = info.keywords
-    doc["itemCount"] = info.feature_count  # the published version's, as the HTML pages show
+    if not info.is_coverage:
+        doc["itemCount"] = info.feature_count  # the published version's, as pages show
     if policy.owner is not None:
         doc["owner"] = policy.owner  # the entity that publishes it
         doc["visibility"] = policy.visibility.value
     return doc
+
+
+def _as_coverage(doc: dict[str, Any], url: str, info: CollectionInfo) -> None:
+    """A raster collection: links to its coverage, domain set and range type instead of
+    items (OGC API - Coverages /req/coverage/collection-links), its native CRS."""
+    assert info.raster is not None
+    del doc["itemType"]
+    doc["crs"] = [crs_uri(info.raster.crs)]
+    doc["storageCrs"] = crs_uri(info.raster.crs)
+    doc["links"] = [
+        *doc["links"][:2],
+        link(f"{url}/coverage?f=tif", COVERAGE_REL, GEOTIFF, "the coverage as GeoTIFF"),
+        link(f"{url}/coverage?f=png", COVERAGE_REL, PNG, "the coverage as PNG"),
+        link(f"{url}/coverage/domainset", DOMAINSET_REL, JSON, "the coverage's grid"),
+        link(f"{url}/coverage/rangetype", RANGETYPE_REL, JSON, "the coverage's bands"),
+    ]
+    doc["domainSet"] = domain_set(info.raster)
+    doc["rangeType"] = range_type(info.raster)
 
 
 @router.api_route("/collections", methods=READ, summary="The feature collections")

@@ -17,7 +17,7 @@ from ...domain.access import (
     split_token,
 )
 from ...domain.collection import CollectionInfo
-from ...errors import CollectionNotFound, Unauthorized
+from ...errors import CollectionNotFound, NotACoverage, Unauthorized
 from ...settings import Settings
 from ...store.base import Store
 from .oidc import OidcVerifier
@@ -98,8 +98,22 @@ async def get_resolved(request: Request) -> Resolved:
     info, policy = await store.resolve_async(collection_id)
     if not can_read(principal, policy):
         raise CollectionNotFound(collection_id)  # hidden is indistinguishable from absent
+    if info.is_coverage and _features_only(request):
+        raise NotACoverage(collection_id, features=True)
     request.state.resolved = resolved = Resolved(info, policy)
     return resolved
+
+
+#: Paths below /collections/{collectionId} that only a collection of features has.
+FEATURES_ONLY = ("/items", "/queryables", "/tiles", "/styles", "/changes")
+
+
+def _features_only(request: Request) -> bool:
+    """Whether the route serves features (a raster collection answers 404 there)."""
+    route = request.scope.get("route")
+    template: str = getattr(route, "path", "")
+    rest = template.removeprefix("/collections/{collectionId}")
+    return rest.startswith(FEATURES_ONLY)
 
 
 async def get_collection(request: Request) -> CollectionInfo:

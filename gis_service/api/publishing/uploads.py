@@ -29,6 +29,7 @@ from ...domain.collection import valid_collection_id
 from ...errors import Forbidden, IngestError, InvalidParameter, PayloadTooLarge, Unauthorized
 from ...ingest import IngestOptions, IngestReport
 from ...ingest.safety import check_content, check_text, safe_filename
+from ...rasters.limits import RasterLimits
 from ...settings import Settings
 from ...store.base import Actor, Store
 from ..audit.record import note
@@ -221,6 +222,7 @@ async def create_collection(
     form = parse_model(UploadForm, fields)
     policy = AccessPolicy(owner=principal.entity, visibility=form.visibility)
     options = _options(form)
+    options.raster_limits = RasterLimits.from_settings(settings)
     options.actor = Actor("create", principal.entity, principal.key_id)
     claim = await store.call(CreateClaim.take, store, form.id, policy)  # or 409, at once
     outcome = await _ingest(
@@ -269,6 +271,7 @@ async def _new_data(
     form = parse_model(DataForm, fields)
     options = _options(UploadForm(id=resolved.info.id, **form.model_dump()))
     options.append = append
+    options.raster_limits = RasterLimits.from_settings(settings)
     operation = "append" if append else "replace"
     options.actor = Actor(operation, principal.entity, principal.key_id)
     outcome = await _ingest(

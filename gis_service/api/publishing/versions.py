@@ -30,7 +30,7 @@ async def versions(
     reject_unknown(request, frozenset())
     base = f"{base_url(request, settings)}/collections/{resolved.info.id}"
     records = await store.call(store.catalog.versions, resolved.info.id)
-    sizes = await run_in_threadpool(store.version_sizes, resolved.info.id, records)
+    sizes = await run_in_threadpool(store.version_disk_sizes, resolved.info.id, records)
     out = []
     for record in records:
         doc = {k: v for k, v in asdict(record).items() if k not in ("location", "info")}

@@ -73,7 +73,11 @@ async def chosen_collections(
     request: Request, store, principal
 ) -> list[tuple[CollectionInfo, AccessPolicy]]:
     """The visible collections, or those `collections=` names (a hidden one is 404)."""
-    visible = await visible_collections(store, principal)
+    visible = [
+        (info, policy)
+        for info, policy in await visible_collections(store, principal)
+        if not info.is_coverage  # rasters have map tiles of their own, not vector tiles
+    ]
     names = collections_param(request)
     if names is None:
         return visible

@@ -156,13 +156,19 @@ class GeoPackageStore(Store):
             if path.name.startswith("."):
                 continue
             try:
-                infos.append(self.get_collection(path.stem))
+                infos.append(self._connect(path.stem)[1].info)
             except CollectionNotFound:
                 continue  # removed meanwhile
-        return infos
+        return self.with_rasters(infos)
 
     def get_collection(self, collection_id: str) -> CollectionInfo:
-        return self._connect(collection_id)[1].info
+        try:
+            return self._connect(collection_id)[1].info
+        except CollectionNotFound:
+            raster = self.raster_collection(collection_id)
+            if raster is None:
+                raise
+            return raster
 
     def query_features(self, *, collection: CollectionInfo, query: FeatureQuery) -> FeaturePage:
         conn, opened, _path = self._generation(collection, query.version)

@@ -134,10 +134,25 @@ class PostgisStore(Store):
             [collection_id],
         )
         if not rows:
-            raise CollectionNotFound(collection_id)
+            return (yield from self._resolve_raster_plan(collection_id))
         name, info, policy = rows[0]
         table = f"{quote(self.schema)}.{quote(name)}"
         return self.generations.info(table, info), self.generations.policy(policy)
+
+    def _resolve_raster_plan(
+        self, collection_id: str
+    ) -> Plan[tuple[CollectionInfo, AccessPolicy]]:
+        """A raster collection lives in the catalog's `rasters` table, not `collections`."""
+        rows = yield (
+            f"SELECT r.info, a.policy FROM {quote(self.schema)}.rasters r"
+            f" LEFT JOIN {quote(self.schema)}.access a ON a.collection = r.collection"
+            " WHERE r.collection = %s",
+            [collection_id],
+        )
+        if not rows:
+            raise CollectionNotFound(collection_id)
+        info = CollectionInfo.model_validate_json(rows[0][0])
+        return info, self.generations.policy(rows[0][1])
 
     def resolve(self, collection_id: str) -> tuple[CollectionInfo, AccessPolicy]:
         """The collection and its policy in one statement (every request asks both)."""
@@ -147,11 +162,17 @@ class PostgisStore(Store):
     def list_collections(self) -> list[CollectionInfo]:
         with self.pool.connection() as conn:
             rows = conn.execute(f"SELECT info FROM {self.collections_table} ORDER BY id").fetchall()
-        return [CollectionInfo.model_validate(r[0]) for r in rows]
+        return self.with_rasters([CollectionInfo.model_validate(r[0]) for r in rows])
 
     def get_collection(self, collection_id: str) -> CollectionInfo:
-        with self.pool.connection() as conn:
-            return self.lookup(conn, collection_id)[1]
+        try:
+            with self.pool.connection() as conn:
+                return self.lookup(conn, collection_id)[1]
+        except CollectionNotFound:
+            raster = self.raster_collection(collection_id)
+            if raster is None:
+                raise
+            return raster
 
     def _fresh_plan(
         self,

@@ -246,9 +246,10 @@ def build_openapi(base: str, settings: Settings, infos: list[CollectionInfo]) ->
     create, changes = editing_operations()
     paths["/collections/{collectionId}/items"]["post"] = create
     paths["/collections/{collectionId}/items/{featureId}"].update(changes)
-    for info in infos:
+    features = [info for info in infos if not info.is_coverage]
+    for info in features:
         paths.update(_collection_paths(info))
-    paths.update(queryables_paths(infos))
+    paths.update(queryables_paths(features))
     paths.update(tiles_paths(FILTER_PARAMETERS))
     paths.update(processes_paths())
     paths.update(styles_paths())
