@@ -43,11 +43,18 @@ class Axis:
     unit: str
 
 
+def raster_axes(raster: RasterInfo) -> tuple[Axis, ...]:
+    """The axes of a raster's CRS, from its authority's definition where it has one (a
+    GeoTIFF's WKT 1 names no axis abbreviations)."""
+    code = raster.crs if ":" in raster.crs and "[" not in raster.crs else raster.crs_wkt
+    return crs_axes(code)
+
+
 @lru_cache(maxsize=256)
-def crs_axes(crs_wkt: str) -> tuple[Axis, ...]:
+def crs_axes(crs: str) -> tuple[Axis, ...]:
     """The CRS's two horizontal axes in its own order."""
     axes = []
-    for info in CRS.from_user_input(crs_wkt).axis_info[:2]:
+    for info in CRS.from_user_input(crs).axis_info[:2]:
         grid = "x" if info.direction.lower() in ("east", "west") else "y"
         axes.append(Axis(info.abbrev or ("x" if grid == "x" else "y"), grid, info.unit_name))
     return tuple(axes)
@@ -66,7 +73,7 @@ def domain_set(raster: RasterInfo) -> dict[str, Any]:
     minx, miny, maxx, maxy = raster.bounds
     resx, resy = raster.resolution
     axes = []
-    for axis in crs_axes(raster.crs_wkt):
+    for axis in raster_axes(raster):
         low, high, res = (minx, maxx, resx) if axis.grid == "x" else (miny, maxy, resy)
         axes.append(
             {
@@ -79,7 +86,7 @@ def domain_set(raster: RasterInfo) -> dict[str, Any]:
             }
         )
     labels = [a["axisLabel"] for a in axes]
-    order = [a.grid for a in crs_axes(raster.crs_wkt)]
+    order = [a.grid for a in raster_axes(raster)]
     sizes = {"x": raster.width, "y": raster.height}
     index = {"x": "i", "y": "j"}
     return {

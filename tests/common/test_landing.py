@@ -10,6 +10,7 @@ import pytest
 from gis_service.api.features.queryables import FILTER_CONFORMANCE
 from gis_service.api.styles.routes import STYLES_CONFORMANCE
 from gis_service.api.tiles.tilesets import TILES_CONFORMANCE
+from gis_service.rasters.description import CONFORMANCE as COVERAGES_CONFORMANCE
 
 OAS = "application/vnd.oai.openapi+json;version=3.0"
 RESOURCES = [
@@ -42,6 +43,7 @@ def test_conformance_lists_only_what_is_implemented(client):
     classes = client.get("/conformance").json()["conformsTo"]
     # the filtering classes are checked in tests/filter/test_filter.py, tiles' in tests/tiles
     styles = set(STYLES_CONFORMANCE)  # checked in tests/styles
+    styles |= set(COVERAGES_CONFORMANCE)  # and the coverages' in tests/rasters
     assert set(classes) - set(FILTER_CONFORMANCE) - set(TILES_CONFORMANCE) - styles == {
         "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
         "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",

@@ -120,9 +120,7 @@ def test_replace_is_a_new_version_and_old_versions_stay_immutable(world, signal_
 
 def test_restore_links_the_old_file_and_retention_removes_only_pruned_files(world):
     info = world.store.get_collection("signal")
-    res = world.client.post(
-        "/collections/signal/versions/1/restore", headers=world.keys["editor"]
-    )
+    res = world.client.post("/collections/signal/versions/1/restore", headers=world.keys["editor"])
     assert res.status_code in (200, 201), res.text
     restored = world.store.get_collection("signal")
     assert restored.version == info.version + 1

@@ -15,6 +15,7 @@ from gis_service.store.base import Store
 from gis_service.store.factory import open_store
 
 from ..conftest import DATA, STORES, issue_key, make_settings
+from ..rasters.tiffs import write_signal_tif
 
 OWNER, PARTNER, OTHER = "sha", "police", "civil"
 COLLECTIONS = {
@@ -25,6 +26,8 @@ COLLECTIONS = {
     "c-authenticated": AccessPolicy(owner=OWNER, visibility=Visibility.AUTHENTICATED),
     "c-public": AccessPolicy(owner=OWNER, visibility=Visibility.PUBLIC),
 }
+#: Raster collections (COGs) under the same four policies: the same rule, the same 404s.
+RASTERS = {f"r-{cid[2:]}": policy for cid, policy in COLLECTIONS.items()}
 CALLERS = ["owner", "partner", "other", "anonymous"]
 READABLE = {
     "owner": set(COLLECTIONS),
@@ -32,6 +35,7 @@ READABLE = {
     "other": {"c-authenticated", "c-public"},
     "anonymous": {"c-public"},
 }
+RASTER_READABLE = {caller: {f"r-{cid[2:]}" for cid in ids} for caller, ids in READABLE.items()}
 
 
 @pytest.fixture(scope="module", params=STORES)
@@ -47,6 +51,10 @@ def world(request, tmp_path_factory) -> Iterator[tuple[TestClient, dict[str, dic
     for cid, policy in COLLECTIONS.items():
         import_file(store, DATA / "districts.geojson", IngestOptions(collection_id=cid))
         store.catalog.set_access(cid, policy)
+    tif = write_signal_tif(tmp_path_factory.mktemp("access-rasters") / "signal.tif", 64, 48)
+    for rid, policy in RASTERS.items():
+        store.catalog.set_access(rid, policy)  # in force before the data is visible
+        import_file(store, tif, IngestOptions(collection_id=rid))
     headers = {
         "owner": issue_key(store, OWNER, Role.ADMIN),
         "owner-editor": issue_key(store, OWNER, Role.EDITOR),
@@ -111,16 +119,46 @@ def test_matrix_collection_endpoints(world, caller, cid, endpoint):
         assert seen.replace(cid, "X") == unseen.replace("no-such-thing", "X")
 
 
+RASTER_ENDPOINTS = [
+    "/collections/{cid}",
+    "/collections/{cid}/coverage",
+    "/collections/{cid}/coverage?f=png&properties=signal",
+    "/collections/{cid}/coverage?subset=E(355000:356000)&scale-factor=2",
+    "/collections/{cid}/coverage?bbox=55.55,25.35,55.6,25.4&version=1",
+    "/collections/{cid}/coverage/domainset",
+    "/collections/{cid}/coverage/rangetype?version=1",
+    "/collections/{cid}/versions",
+]
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+@pytest.mark.parametrize("cid", list(RASTERS))
+@pytest.mark.parametrize("endpoint", RASTER_ENDPOINTS)
+def test_matrix_coverage_endpoints(world, caller, cid, endpoint):
+    client, headers, _store = world
+    res = client.get(endpoint.format(cid=cid), headers=headers[caller])
+    if cid in RASTER_READABLE[caller]:
+        assert res.status_code == 200, res.text
+        return
+    assert res.status_code == 404, res.text
+    assert res.headers["content-type"] == "application/problem+json"
+    absent = client.get(endpoint.format(cid="no-such-thing"), headers=headers[caller])
+    assert res.json()["detail"].replace(cid, "X") == absent.json()["detail"].replace(
+        "no-such-thing", "X"
+    )
+
+
 @pytest.mark.parametrize("caller", CALLERS)
 def test_matrix_listings_show_only_what_may_be_seen(world, caller):
     client, headers, _store = world
     listed = {
         c["id"] for c in client.get("/collections", headers=headers[caller]).json()["collections"]
     }
-    assert listed == READABLE[caller]
+    assert listed == READABLE[caller] | RASTER_READABLE[caller]
     html = client.get("/collections?f=html", headers=headers[caller]).text
-    for cid in COLLECTIONS:
-        assert (f"/collections/{cid}?" in html) == (cid in READABLE[caller]), cid
+    for cid in [*COLLECTIONS, *RASTERS]:
+        readable = cid in READABLE[caller] | RASTER_READABLE[caller]
+        assert (f"/collections/{cid}?" in html) == readable, cid
     paths = client.get("/api", headers=headers[caller]).json()["paths"]
     in_doc = {cid for cid in COLLECTIONS if f"/collections/{cid}/items" in paths}
     assert in_doc == READABLE[caller]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from ...rasters.description import CONFORMANCE as COVERAGES_CONFORMANCE
 from ...tiles.metadata import TILESETS_REL, TILING_SCHEMES_REL
 from ..features.queryables import FILTER_CONFORMANCE
 from ..plumbing.deps import PrincipalDep, SettingsDep, StoreDep, visible_collections
@@ -32,6 +33,7 @@ CONFORMANCE = [
     *TILES_CONFORMANCE,
     *STYLES_CONFORMANCE,
     *PROCESSES_CONFORMANCE,
+    *COVERAGES_CONFORMANCE,
 ]
 
 

@@ -13,6 +13,7 @@ from .... import __version__
 from ....domain.collection import JSON_SCHEMAS, CollectionInfo, PropertyType, equality_parameters
 from ....exports.formats import FORMATS
 from ....settings import Settings
+from .coverages import coverages_paths
 from .filtering import FILTER_PARAMETERS, filter_parameters, queryables_paths
 from .parameters import (
     PROPERTIES_TEXT,
@@ -236,6 +237,7 @@ TAGS = (
     "Tiles",
     "Styles",
     "Processes",
+    "Coverages",
 )
 
 
@@ -253,6 +255,7 @@ def build_openapi(base: str, settings: Settings, infos: list[CollectionInfo]) ->
     paths.update(tiles_paths(FILTER_PARAMETERS))
     paths.update(processes_paths())
     paths.update(styles_paths())
+    paths.update(coverages_paths())
     return {
         "openapi": "3.0.3",
         "info": {
