@@ -15,6 +15,7 @@ from . import __version__
 from .api.audit import record as audit_record
 from .api.audit import routes as audit_routes
 from .api.common import landing, webmap
+from .api.coverages import routes as coverages
 from .api.features import collections, items, queryables
 from .api.plumbing.html.render import STATIC, make_environment, maplibre_assets
 from .api.plumbing.oidc import OidcVerifier
@@ -49,6 +50,7 @@ ROUTERS = (
     tilesets.router,
     tiles.router,
     styles.router,
+    coverages.router,
 )
 
 
