@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Loads the synthetic demo into a store: the three owning entities, then the three demo
+# Loads the synthetic demo into a store: the three owning entities, then the four demo
 # collections with the metadata a real entity's data carries (titles and descriptions in
 # English and Arabic, keywords in both, owner, licence, attribution), all public so that
 # anonymous readers see them. `make demo` and tests/test_readme_commands.py both run this.
@@ -53,6 +53,16 @@ population, area and district code, for planning. \
 with the typical signal strength and the site of each cell. \
 مناطق تغطية الجيل الرابع والخامس لشبكتي اتصالات ودو حول الشارقة، مع قوة الإشارة وموقع كل محطة." \
   --keywords "coverage,telecom,mobile,4G,5G,signal,تغطية,اتصالات,هاتف متحرك,إشارة" \
+  --owner tdra --visibility public --license CC-BY-4.0 --attribution "$ATTRIBUTION" \
+  --store "$STORE"
+
+"$G" import "$ROOT"/data/signal_strength.tif --collection signal_strength \
+  --title "Network signal strength (synthetic)" \
+  --title-ar "قوة إشارة شبكات الاتصال (بيانات تجريبية)" \
+  --description "Modelled received signal strength in dBm of the 4G and 5G sites around \
+Sharjah on a 0.001 degree grid (a raster; the sea is nodata). \
+قوة الإشارة المستقبلة بوحدة ديسيبل ميلي واط حول الشارقة على شبكة بدقة 0.001 درجة." \
+  --keywords "signal,dBm,raster,telecom,4G,5G,إشارة,اتصالات" \
   --owner tdra --visibility public --license CC-BY-4.0 --attribution "$ATTRIBUTION" \
   --store "$STORE"
 

@@ -180,6 +180,11 @@ def _gdal_info(output: str) -> None:
     assert "'features': 5000" in output and "'layer_name': 'facilities'" in output
 
 
+def _signal_window(output: str) -> None:
+    """The README's subset of the demo raster: 100 x 150 cells of 0.001 degree, EPSG:4326."""
+    assert output.startswith("EPSG:4326 (100, 150) BoundingBox(left=55.4")
+
+
 def _finds(*expected: str) -> Callable[[str], None]:
     def check(output: str) -> None:
         assert ids(output) == list(expected)
@@ -217,6 +222,7 @@ CHECKS: dict[str, Callable[[str], None]] = {
     "ACCENTI(name_ar)": _accenti,
     "'q=مدارس'": _finds("facilities"),
     "'q=mobile coverage'": _finds("coverage"),
+    "rasterio.open('signal.tif')": _signal_window,
     "keywords=health&owner=sha": _finds("facilities"),
     "gis-service collections": _imported,
     "$G entities list": _demo_entities,
@@ -272,7 +278,12 @@ def check_answers(commands: list[Command], out: dict[int, str]) -> None:
 
 def check_demo_metadata(base: str) -> None:
     """What data/load_demo.sh gives each collection: what dataset search and pages show."""
-    owners = {"facilities": "sha", "districts": "municipality", "coverage": "tdra"}
+    owners = {
+        "facilities": "sha",
+        "districts": "municipality",
+        "coverage": "tdra",
+        "signal_strength": "tdra",  # the raster
+    }
     for cid, owner in owners.items():
         with urllib.request.urlopen(f"{base}/collections/{cid}", timeout=10) as answer:
             info = json.loads(answer.read())
@@ -332,8 +343,11 @@ def test_every_readme_command_runs_on_the_demo(
     else:
         pg = request.getfixturevalue("postgis_url")
         schema = f"readme_{uuid.uuid4().hex[:10]}"
-        store, store_env = pg, {"GIS_STORE": pg, "GIS_POSTGIS_SCHEMA": schema}
-        settings = Settings(store=pg, postgis_schema=schema)
+        # the COGs beside PostGIS: where the README's commands (run in `work`) keep them
+        rasters = str(work / "var" / "rasters")
+        store_env = {"GIS_STORE": pg, "GIS_POSTGIS_SCHEMA": schema, "GIS_RASTER_DIR": rasters}
+        store = pg
+        settings = Settings(store=pg, postgis_schema=schema, raster_dir=rasters)
     env = shell_env(store_env, status_log)
     load_demo(work, store, env)
     runnable = [c for c in commands if not c.is_serve]

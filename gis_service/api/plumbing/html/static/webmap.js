@@ -255,7 +255,8 @@
         return loadLayers();
       }
       return res.json().then(function (doc) {
-        var infos = doc.collections || [];
+        // vector layers only: a raster collection (kind "coverage") has no vector tiles
+        var infos = (doc.collections || []).filter(function (c) { return c.kind !== "coverage"; });
         document.getElementById("no-layers").hidden = infos.length > 0;
         return Promise.all(infos.map(function (info) {
           return styleOf(info)
