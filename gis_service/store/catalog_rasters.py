@@ -57,6 +57,11 @@ class RastersCatalog:
     def raster_infos(self) -> list[str]:
         return [r[0] for r in self._all("SELECT info FROM {p}rasters ORDER BY collection")]
 
+    def raster_locations(self) -> set[str]:
+        """Every COG a version record names (pruned ones too: their files go by retention)."""
+        rows = self._all("SELECT location FROM {p}versions WHERE location LIKE ?", ("%.tif",))
+        return {r[0] for r in rows}
+
     def forget_raster(self, collection_id: str) -> None:
         self._do("DELETE FROM {p}rasters WHERE collection = ?", (collection_id,))
 

@@ -99,6 +99,9 @@ def prune(
             if orphan and (freed := _drop(store, record)):
                 done.append(Pruned(name, record.version, freed))
     store.forget_pruned()
+    if store.raster_files is not None and collection is None:
+        # COGs no record names: a writer died between placing one and recording it
+        store.raster_files.sweep(store.catalog.raster_locations(), now=now.timestamp())
     return done
 
 

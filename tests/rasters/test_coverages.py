@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 import rasterio
 from affine import Affine
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from rasterio.io import MemoryFile
 from rasterio.windows import Window
 
@@ -280,3 +282,33 @@ def test_gdal_reads_the_coverage(world, cov, tmp_path):
         assert ds.shape == (400, 600)
         with open_cog(world.store, world.store.get_collection("cov")) as stored:
             assert np.array_equal(ds.read(1), stored.read(1))  # whichever version is current
+
+
+_AXIS_TEXT = st.sampled_from(["E", "N", "e", "Lat", "x", "", "E(", "N)", "*", ":", ","])
+_NUMBERS = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.integers(-(10**12), 10**12).map(str),
+    st.sampled_from(["*", "", "1e400", "-0", "0x10", "١", '"3"']),
+)
+_AXIS_VALUE = st.builds(
+    lambda axis, low, high, sep: f"{axis}({low}{sep}{high})",
+    _AXIS_TEXT,
+    _NUMBERS,
+    _NUMBERS,
+    st.sampled_from([":", "", "::", ","]),
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    name=st.sampled_from(
+        ["subset", "scale-size", "scale-axes", "scale-factor", "bbox", "crs", "properties"]
+    ),
+    value=st.one_of(_AXIS_VALUE, _NUMBERS, st.text(max_size=30)),
+    fmt=st.sampled_from(["tif", "png"]),
+)
+def test_any_parameter_value_is_an_answer_never_a_5xx(world, cov, name, value, fmt):
+    res = world.client.get("/collections/cov/coverage", params={name: value, "f": fmt})
+    assert res.status_code in (200, 204, 400), (name, value, res.text)
+    if res.status_code == 400:
+        assert res.json()["parameter"]

@@ -188,3 +188,28 @@ def test_cli_imports_a_geotiff(world, signal_tif):
     assert doc["kind"] == "coverage" and doc["title"] == "Signal (CLI)"
     listing = run_cli(world.settings, "collections")
     assert "cli-signal" in listing.stdout
+
+
+def test_a_dead_writers_unrecorded_cog_is_swept_once_old(world, signal_tif):
+    """A COG placed but never recorded (its writer died) goes with the next old-enough
+    pruning pass; recorded files, and young unrecorded ones (a publish under way), stay."""
+    folder = world.raster_folder / "signal"
+    orphan = folder / ("ab" * 16 + ".tif")
+    orphan.write_bytes(signal_tif.read_bytes())
+    staged = world.raster_folder / ".staging" / ("cd" * 16 + ".tif.part")
+    staged.write_bytes(b"partial")
+    recorded = set(world.stored_files()) - {orphan, staged}
+    policy = retention.RetentionPolicy(keep_versions=100, keep_days=100)
+    retention.prune(world.store, policy)
+    assert orphan.exists() and staged.exists()  # young: perhaps a publish under way
+    later = datetime.now(UTC) + timedelta(days=1)
+    retention.prune(world.store, policy, now=later)
+    assert not orphan.exists() and not staged.exists()
+    assert set(world.stored_files()) == recorded
+
+
+def test_the_html_page_of_a_raster_links_its_coverage(world):
+    page = world.client.get("/collections/signal?f=html", headers=world.keys["viewer"])
+    assert page.status_code == 200
+    assert "/collections/signal/coverage?f=tif" in page.text and "/items" not in page.text
+    assert "dBm" in page.text and "600 × 400" in page.text
