@@ -24,6 +24,9 @@ CollectionInfo (its `.raster` grid) without opening the file. All three live in
 `gis_service.rasters.files` and are imported from here on first use (GDAL is loaded only
 by the processes that read rasters).
 
+A version's COG never changes once published (a replace or restore is a new version with
+a file of its own), so `(info.id, info.version)` is a sound cache and ETag key.
+
 This package sits below ingest, tiles, processes and the API, and above the store (see
 the layers in pyproject.toml): its modules may import the store, domain, settings and
 errors, never `gis_service.tiles` or the API (morecantile is there for tile grids).
