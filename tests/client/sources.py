@@ -1,5 +1,6 @@
-"""The demo layers as GeoPandas reads their source files, and the comparison of a client
-frame with them: values, dtypes the client promises, Arabic text, geometry (z included).
+"""The demo layers as GeoPandas reads their source files, the comparison of a client frame
+with them (values, the dtypes the client promises, Arabic text, geometry with z), and a
+small frame of every property type for uploads.
 """
 
 from __future__ import annotations
@@ -65,3 +66,18 @@ def assert_matches_source(frame: gpd.GeoDataFrame, source: gpd.GeoDataFrame) -> 
     z_got = shapely.get_coordinates(got[present], include_z=True)
     z_want = shapely.get_coordinates(want[present], include_z=True)
     np.testing.assert_allclose(z_got, z_want, rtol=0, atol=1e-9)  # NaN z of 2D equal
+
+
+def sites(count: int, start: int = 0) -> gpd.GeoDataFrame:
+    """Points with Arabic names, integers, dates, booleans and a missing value or two."""
+    n = range(start, start + count)
+    return gpd.GeoDataFrame(
+        {
+            "name": [f"موقع رقم {i} — site" for i in n],
+            "rank": pd.array([None if i % 7 == 3 else i for i in n], dtype="Int64"),
+            "opened": pd.to_datetime([f"2021-01-{1 + i % 28:02d}" for i in n]),
+            "open": pd.array([i % 2 == 0 for i in n], dtype="boolean"),
+        },
+        geometry=[shapely.Point(55.3 + i / 1000, 25.3 + i / 2000) for i in n],
+        crs="EPSG:4326",
+    )

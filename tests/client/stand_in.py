@@ -31,6 +31,7 @@ class StandIn:
         host, port = server.server_address[:2]
         self.url = f"http://{host}:{port}"
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.authorization: list[str | None] = []  # the header of each request, or None
 
 
 def feature(fid: int) -> dict[str, Any]:
@@ -67,6 +68,7 @@ def stand_in(script: Script) -> Iterator[StandIn]:
             parts = urlsplit(self.path)
             query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
             state["server"].requests.append((parts.path, query))
+            state["server"].authorization.append(self.headers.get("Authorization"))
             status, headers, body = script(parts.path, query)
             data = json.dumps(body, ensure_ascii=False).encode()
             self.send_response(status)

@@ -13,25 +13,10 @@ from geopandas.testing import assert_geodataframe_equal
 
 from gis_service.client import Client, Conflict, Forbidden, NotFound, PreconditionFailed, frames
 from tests.client.conftest import SYNC_MAX_BYTES
-from tests.client.sources import assert_matches_source, source_frame
+from tests.client.sources import assert_matches_source, sites, source_frame
 from tests.conftest import DATA
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
-
-
-def sites(count: int, start: int = 0) -> gpd.GeoDataFrame:
-    """Points with Arabic names, integers, dates, booleans and a missing value or two."""
-    n = range(start, start + count)
-    return gpd.GeoDataFrame(
-        {
-            "name": [f"موقع رقم {i} — site" for i in n],
-            "rank": pd.array([None if i % 7 == 3 else i for i in n], dtype="Int64"),
-            "opened": pd.to_datetime([f"2021-01-{1 + i % 28:02d}" for i in n]),
-            "open": pd.array([i % 2 == 0 for i in n], dtype="boolean"),
-        },
-        geometry=[shapely.Point(55.3 + i / 1000, 25.3 + i / 2000) for i in n],
-        crs="EPSG:4326",
-    )
 
 
 def test_upload_a_frame_and_read_it_back(writable):
