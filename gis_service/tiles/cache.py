@@ -11,6 +11,7 @@ import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable
+from typing import Any
 
 from .. import __version__
 
@@ -25,28 +26,31 @@ def etag_of(key: Hashable) -> str:
 
 
 class TileCache:
+    """Values (a tile and its ETag) counted by the size given with each (its bytes)."""
+
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
-        self._items: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._items: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable) -> bytes | None:
+    def get(self, key: Hashable) -> Any | None:
         with self._lock:
             found = self._items.get(key)
-            if found is not None:
-                self._items.move_to_end(key)
-            return found
+            if found is None:
+                return None
+            self._items.move_to_end(key)
+            return found[0]
 
-    def put(self, key: Hashable, tile: bytes) -> None:
-        if len(tile) > self.max_bytes // 8:
+    def put(self, key: Hashable, value: Any, size: int) -> None:
+        if size > self.max_bytes // 8:
             return  # one tile never pushes out most of the others
         with self._lock:
             old = self._items.pop(key, None)
             if old is not None:
-                self._bytes -= len(old)
-            self._items[key] = tile
-            self._bytes += len(tile)
+                self._bytes -= old[1]
+            self._items[key] = (value, size)
+            self._bytes += size
             while self._bytes > self.max_bytes and self._items:
-                _key, dropped = self._items.popitem(last=False)
-                self._bytes -= len(dropped)
+                _key, (_value, dropped) = self._items.popitem(last=False)
+                self._bytes -= dropped

@@ -37,13 +37,18 @@ class TileService:
     def etag(self, key: Hashable) -> str:
         return etag_of(key)
 
+    def cached(self, key: Hashable) -> Tile | None:
+        """The rendered tile with its ETag, when kept: a hit is one dict lookup."""
+        return self.cache.get(key)
+
     async def tile(self, infos: list[CollectionInfo], spec: TileSpec, key: Hashable) -> Tile:
         cached = self.cache.get(key)
         if cached is not None:
-            return Tile(cached, etag_of(key))
+            return cached
         body = await to_thread.run_sync(self._render, infos, spec)
-        self.cache.put(key, body)
-        return Tile(body, etag_of(key))
+        tile = Tile(body, etag_of(key))
+        self.cache.put(key, tile, len(body))
+        return tile
 
     async def generalised(self, info: CollectionInfo, grid: Grid) -> list[int]:
         """The tile matrices where some tile holds more than a tile may (from the index)."""

@@ -204,3 +204,14 @@ def test_a_changed_grant_changes_the_dataset_tile_at_once(world):
     assert after.status_code == 200
     assert set(layers(after)) == {"open"}
     assert c.get(collection_tile("shared"), headers=world.editor).status_code == 404
+
+
+def test_no_other_route_has_a_tile_path():
+    """The tiles router is matched second (app.ROUTERS): it must not take another's path."""
+    from gis_service.api.tiles import tiles
+    from gis_service.app import ROUTERS
+
+    patterns = [route.path_regex for route in tiles.router.routes]
+    others = [r.path for router in ROUTERS if router is not tiles.router for r in router.routes]
+    assert others and not [p for p in others if any(x.match(p) for x in patterns)]
+    assert ROUTERS.index(tiles.router) == 1

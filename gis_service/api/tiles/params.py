@@ -21,6 +21,8 @@ DATASET_PARAMS = frozenset({"datetime", "collections"})
 
 def tile_spec(request: Request, info: CollectionInfo) -> tuple[TileSpec, tuple]:
     """The collection tile asked for, and the canonical parameters its cache key holds."""
+    if not request.scope["query_string"]:  # most tiles: nothing to parse or check
+        return _spec(request, FeatureQuery(), None), ()
     query, properties = _features(request, info, TILE_PARAMS)
     spec = _spec(request, query, properties)
     return spec, tuple(sorted(request.query_params.multi_items()))
