@@ -124,3 +124,15 @@ def test_the_key_is_not_sent_to_another_origin():
     assert list(frame.index) == [1, 2, 3]  # the next page came from the other server
     assert set(sent_home) == {"Bearer secret-key"}
     assert other.authorization == [None]
+
+
+def test_a_server_slower_than_the_timeout():
+    def script(path: str, query: dict[str, str]):
+        time.sleep(0.5)
+        return 200, {}, {"collections": []}
+
+    with stand_in(script) as server:
+        with pytest.raises(ConnectionFailed) as error:
+            Client(server.url, timeout=0.2, retries=1, backoff=0.01).collections()
+        assert len(server.requests) == 2  # a GET that timed out is tried again
+    assert "Timeout" in error.value.title

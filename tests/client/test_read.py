@@ -87,6 +87,10 @@ def test_selection_applied_equally_on_both_paths(api):
     want = _sorted_like_server(source[source.capacity > 1500])
     assert list(got.index) == list(want.index)
 
+    got = both_ways(api, "facilities", limit=3000)  # above a page and the download threshold
+    assert list(got.index) == list(source.index[:3000])
+    assert len(api.read("facilities", limit=3000)) == 3000  # auto: the download, capped
+
     got = both_ways(api, "facilities", sortby="-capacity", limit=7)
     assert len(got) == 7
     assert list(got["capacity"]) == sorted(source.capacity, reverse=True)[:7]
