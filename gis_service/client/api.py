@@ -41,8 +41,15 @@ class Client:
 
     # --- discovery -------------------------------------------------------------------
     def collections(self, q: str | None = None, **filters: Any) -> pd.DataFrame:
-        """What the caller may see: one row per collection (``q`` searches, as the site)."""
-        params = {k: str(v) for k, v in {"q": q, **filters}.items() if v is not None}
+        """What the caller may see: one row per collection (``q`` searches, as the site).
+
+        ``keywords=``, ``owner=`` and ``bbox=`` narrow the list as ``/collections`` does.
+        """
+        params = {
+            k: ",".join(map(str, v)) if isinstance(v, list | tuple) else str(v)
+            for k, v in {"q": q, **filters}.items()
+            if v is not None
+        }  # bbox=(x0, y0, x1, y1) and keywords=[...] as the API spells them
         return reading.collections_frame(self.http.json("GET", "/collections", params=params))
 
     def collection(self, id: str) -> dict[str, Any]:

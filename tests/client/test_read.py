@@ -147,6 +147,11 @@ def test_collections_frame_matches_the_server(api, live_server):
     assert (first, last) == (opened.min().date(), opened.max().date())
     found = api.collections(q="populated")
     assert list(found.index) == ["places"]
+    box = (-80.0, 40.0, -70.0, 45.0)  # the world's layers overlap it, Sharjah's do not
+    near = api.collections(bbox=box)
+    asked = httpx.get(f"{live_server.url}/collections", params={"bbox": "-80,40,-70,45"})
+    assert list(near.index) == [c["id"] for c in asked.json()["collections"]]
+    assert "rivers" in near.index and "facilities" not in near.index
     meta = api.collection("facilities")
     assert meta["id"] == "facilities" and meta["itemCount"] == 5000
     assert meta["queryables"]["opened"] == {"title": "opened", "type": "string", "format": "date"}
