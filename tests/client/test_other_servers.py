@@ -68,7 +68,6 @@ resources:
 
 @pytest.fixture(scope="module")
 def pygeoapi(tmp_path_factory) -> Iterator[str]:
-    pytest.importorskip("pygeoapi")
     folder = tmp_path_factory.mktemp("pygeoapi")
     port = free_port()
     config = folder / "config.yml"
