@@ -17,6 +17,7 @@ from .api.audit import routes as audit_routes
 from .api.common import landing, webmap
 from .api.coverages import routes as coverages
 from .api.features import collections, items, queryables
+from .api.maps import routes as maps
 from .api.plumbing.html.render import STATIC, make_environment, maplibre_assets
 from .api.plumbing.oidc import OidcVerifier
 from .api.plumbing.problems import add_exception_handlers
@@ -54,6 +55,7 @@ ROUTERS = (
     tilesets.router,
     styles.router,
     coverages.router,
+    maps.router,
 )
 
 

@@ -17,6 +17,8 @@ from ..domain.raster import RasterInfo
 from ..errors import InvalidParameter
 from . import colormaps
 
+#: A collection's link to its map tilesets (OGC API - Maps).
+MAP_TILESETS_REL = "http://www.opengis.net/def/rel/ogc/1.0/tilesets-map"
 PNG = "image/png"
 WEBP = "image/webp"
 FORMATS = {"png": PNG, "webp": WEBP}

@@ -8,6 +8,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import pytest
 
 from gis_service.api.features.queryables import FILTER_CONFORMANCE
+from gis_service.api.maps.routes import MAPS_CONFORMANCE
 from gis_service.api.styles.routes import STYLES_CONFORMANCE
 from gis_service.api.tiles.tilesets import TILES_CONFORMANCE
 from gis_service.rasters.description import CONFORMANCE as COVERAGES_CONFORMANCE
@@ -44,6 +45,7 @@ def test_conformance_lists_only_what_is_implemented(client):
     # the filtering classes are checked in tests/filter/test_filter.py, tiles' in tests/tiles
     styles = set(STYLES_CONFORMANCE)  # checked in tests/styles
     styles |= set(COVERAGES_CONFORMANCE)  # and the coverages' in tests/rasters
+    styles |= set(MAPS_CONFORMANCE)  # map tiles: tests/rasters/test_map_tiles.py
     assert set(classes) - set(FILTER_CONFORMANCE) - set(TILES_CONFORMANCE) - styles == {
         "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
         "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",

@@ -128,6 +128,10 @@ RASTER_ENDPOINTS = [
     "/collections/{cid}/coverage/domainset",
     "/collections/{cid}/coverage/rangetype?version=1",
     "/collections/{cid}/versions",
+    "/collections/{cid}/map/tiles",
+    "/collections/{cid}/map/tiles/WebMercatorQuad?colormap=magma",
+    "/collections/{cid}/map/tiles/WebMercatorQuad/12/1749/2680",
+    "/collections/{cid}/map/tiles/WorldCRS84Quad/11/735/2680?f=webp&rescale=-120,-50",
 ]
 
 

@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse, Response
 from ...rasters.description import CONFORMANCE as COVERAGES_CONFORMANCE
 from ...tiles.metadata import TILESETS_REL, TILING_SCHEMES_REL
 from ..features.queryables import FILTER_CONFORMANCE
+from ..maps.routes import MAPS_CONFORMANCE
 from ..plumbing.deps import PrincipalDep, SettingsDep, StoreDep, visible_collections
 from ..plumbing.encoding import dumps
 from ..plumbing.html.render import render
@@ -34,6 +35,7 @@ CONFORMANCE = [
     *STYLES_CONFORMANCE,
     *PROCESSES_CONFORMANCE,
     *COVERAGES_CONFORMANCE,
+    *MAPS_CONFORMANCE,
 ]
 
 

@@ -20,6 +20,7 @@ from ...rasters.description import (
     domain_set,
     range_type,
 )
+from ...rasters.tiles import MAP_TILESETS_REL
 from ...styles.defaults import STYLES_REL
 from ...tiles.metadata import TILESETS_REL
 from ..audit.record import note
@@ -95,6 +96,7 @@ def _as_coverage(doc: dict[str, Any], url: str, info: CollectionInfo) -> None:
         link(f"{url}/coverage?f=png", COVERAGE_REL, PNG, "the coverage as PNG"),
         link(f"{url}/coverage/domainset", DOMAINSET_REL, JSON, "the coverage's grid"),
         link(f"{url}/coverage/rangetype", RANGETYPE_REL, JSON, "the coverage's bands"),
+        link(f"{url}/map/tiles", MAP_TILESETS_REL, JSON, "the coverage as map tiles"),
     ]
     doc["domainSet"] = domain_set(info.raster)
     doc["rangeType"] = range_type(info.raster)

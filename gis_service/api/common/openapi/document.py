@@ -15,6 +15,7 @@ from ....exports.formats import FORMATS
 from ....settings import Settings
 from .coverages import coverages_paths
 from .filtering import FILTER_PARAMETERS, filter_parameters, queryables_paths
+from .maps import maps_paths
 from .parameters import (
     PROPERTIES_TEXT,
     SORTBY_TEXT,
@@ -238,6 +239,7 @@ TAGS = (
     "Styles",
     "Processes",
     "Coverages",
+    "Maps",
 )
 
 
@@ -256,6 +258,7 @@ def build_openapi(base: str, settings: Settings, infos: list[CollectionInfo]) ->
     paths.update(processes_paths())
     paths.update(styles_paths())
     paths.update(coverages_paths())
+    paths.update(maps_paths())
     return {
         "openapi": "3.0.3",
         "info": {

@@ -1,0 +1,1 @@
+"""OGC API - Maps tiles of raster collections (PNG, WebP)."""
