@@ -19,6 +19,7 @@ PAGES = [
     "/collections/districts/items/3?f=html",
     "/collections/districts/queryables?f=html",
     "/map",
+    "/api.html",  # the API documentation (Swagger UI inside the bilingual chrome)
     "/collections/nope?f=html",  # an error page too
 ]
 
