@@ -84,6 +84,8 @@ def prepare(store: Store, principal: Principal, name: str, value: CollectionRef 
     info, policy = store.resolve(value.collection)
     if not can_read(principal, policy):
         raise CollectionNotFound(value.collection)  # hidden is indistinguishable from absent
+    if info.is_coverage:
+        raise InvalidParameter(name, f"collection {value.collection!r} is a raster, not features")
     text = value.filter
     if isinstance(text, dict):
         text = orjson.dumps(text).decode()

@@ -13,9 +13,10 @@ from typing import Any
 from ..domain.collection import COLLECTION_ID
 from ..errors import NotFound
 from ..store.base import Store
-from . import aggregate, gaps, nearest, overlay, within
+from . import aggregate, gaps, nearest, overlay, raster_values, within, zonal_stats
 from .inputs import Source, check_names
 from .limits import Budget
+from .raster_inputs import RasterSource, RasterSpec
 from .results import Result
 from .schema import Features, Names, Number, Spec, Text
 
@@ -45,16 +46,27 @@ class Process:
     run: Run
     #: (input naming properties, the feature input they belong to, numeric?)
     names_of: tuple[tuple[str, str, bool], ...] = field(default_factory=tuple)
+    #: (input naming bands, the raster input they belong to)
+    bands_of: tuple[tuple[str, str], ...] = field(default_factory=tuple)
 
     @property
     def feature_inputs(self) -> list[str]:
         return [n for n, s in self.inputs.items() if isinstance(s, Features)]
 
+    @property
+    def raster_inputs(self) -> list[str]:
+        return [n for n, s in self.inputs.items() if isinstance(s, RasterSpec)]
+
     def check(self, values: dict[str, Any]) -> None:
-        """What the schema cannot say: named properties exist in their input."""
+        """What the schema cannot say: named properties and bands exist in their input."""
         for input_name, features, numeric in self.names_of:
             source: Source = values[features]
             check_names(source, input_name, values[input_name] or [], numeric)
+        for input_name, raster_name in self.bands_of:
+            raster: RasterSource = values[raster_name]
+            given = values[input_name]
+            for band in given if isinstance(given, list) else [given] if given else []:
+                raster.band(band, input_name)
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -76,6 +88,7 @@ def _features(title: str, description: str) -> Features:
 
 
 METRES = "metres (geodesic)"
+RASTER = RasterSpec("Raster", "A raster collection: {'collection': id}, optionally a 'version'.")
 PROCESSES: dict[str, Process] = {
     p.id: p
     for p in [
@@ -149,6 +162,37 @@ PROCESSES: dict[str, Process] = {
                 "save_as": SAVE_AS,
             },
             gaps.run,
+        ),
+        Process(
+            "raster-values",
+            "Raster values at points",
+            "The value of each band of `raster` at each feature of `points` (a line or"
+            " polygon: at a representative point), null on nodata and off the raster.",
+            {
+                "raster": RASTER,
+                "points": _features("Points", "Where the raster is read."),
+                "bands": Names("Bands", "Band names or numbers; all by default.", False, []),
+                "save_as": SAVE_AS,
+            },
+            raster_values.run,
+            bands_of=(("bands", "raster"),),
+        ),
+        Process(
+            "zonal-stats",
+            "Zonal statistics",
+            "For each polygon of `zones`: the mean, min and max of a band of `raster` and the"
+            " count of its valid cells, each cell weighted by the part of it the polygon"
+            " covers; with `threshold`, the shares of the polygon's valid area at or above"
+            " it (share_above) and below it (share_below), from 0 to 1.",
+            {
+                "raster": RASTER,
+                "zones": _features("Zones", "Polygons (e.g. districts)."),
+                "band": Text("Band", "A band name or number; the first by default.", False),
+                "threshold": Number("Threshold", "In the band's unit (e.g. -90 dBm).", False),
+                "save_as": SAVE_AS,
+            },
+            zonal_stats.run,
+            bands_of=(("band", "raster"),),
         ),
         Process(
             "buffer",

@@ -85,6 +85,8 @@ def test_processes_listed_and_described(world):
         "coverage-gaps",
         "buffer",
         "intersection",
+        "raster-values",  # tests/rasters/test_values.py
+        "zonal-stats",  # tests/rasters/test_zonal.py
     }
     doc = client.get("/processes/nearest").json()
     assert doc["inputs"]["k"]["schema"] == {

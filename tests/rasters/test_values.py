@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import orjson
 import pytest
 import rasterio
 from pyproj import Transformer
@@ -13,6 +14,7 @@ from pyproj import Transformer
 from gis_service.rasters.sample import as_json, values_at
 
 from .cogs import signal_cog
+from .tiffs import write_signal_tif
 
 
 @pytest.fixture(scope="module")
@@ -87,3 +89,154 @@ def test_chosen_bands_and_the_budget_check(cog):
         second = values_at(ds, x, y, "EPSG:32640", bands=[2], check=lambda: calls.append(1))
     assert np.array_equal(second[:, 0], both[:, 1], equal_nan=True)
     assert calls  # called once per block read
+
+
+# --- the raster-values process, both stores ---------------------------------------------
+
+
+def _upload_geojson(world, cid: str, features: list[dict], **fields: str) -> None:
+    body = orjson.dumps({"type": "FeatureCollection", "features": features})
+    res = world.client.post(
+        "/collections",
+        headers=world.keys["editor"],
+        data={"id": cid, **fields},
+        files={"file": (f"{cid}.geojson", body)},
+    )
+    assert res.status_code == 201, res.text
+
+
+@pytest.fixture(scope="module")
+def published(world, tmp_path_factory):
+    """Raster `sig` (public), `sig-private`, and point collection `sites` (public)."""
+    tif = write_signal_tif(tmp_path_factory.mktemp("values") / "signal.tif")
+    assert world.upload("sig", tif, visibility="public").status_code == 201
+    assert world.upload("sig-private", tif).status_code == 201
+    with rasterio.open(tif) as ds:
+        x, y = random_points(ds, 400, seed=5)
+        lon, lat = Transformer.from_crs(ds.crs, "OGC:CRS84", always_xy=True).transform(x, y)
+        want = direct(ds, x, y)
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [float(a), float(b)]},
+            "properties": {"n": i, "kind": "even" if i % 2 == 0 else "odd"},
+        }
+        for i, (a, b) in enumerate(zip(lon, lat, strict=True))
+    ]
+    _upload_geojson(world, "sites", features, visibility="public")
+    return tif, features, want
+
+
+def execute(world, inputs: dict, headers: dict | None = None):
+    return world.client.post(
+        "/processes/raster-values/execution", json={"inputs": inputs}, headers=headers or {}
+    )
+
+
+def _as_array(features: list[dict], names: list[str]) -> np.ndarray:
+    return np.array(
+        [
+            [np.nan if f["properties"][n] is None else f["properties"][n] for n in names]
+            for f in features
+        ]
+    )
+
+
+def test_process_values_equal_direct_reads(world, published):
+    _tif, _features, want = published
+    res = execute(world, {"raster": {"collection": "sig"}, "points": {"collection": "sites"}})
+    assert res.status_code == 200, res.text
+    body = res.json()
+    assert body["bands"] == ["signal", "quality"] and body["numberReturned"] == 400
+    got = sorted(body["features"], key=lambda f: f["properties"]["n"])
+    values = _as_array(got, ["signal", "quality"])
+    assert np.isnan(values[:, 0]).any() and (~np.isnan(values[:, 0])).any()  # null and not
+    # a point within a millimetre of a cell edge may round to either cell after projection
+    assert (np.isclose(values, want, equal_nan=True).all(axis=1)).mean() > 0.99
+    assert all(f["properties"]["feature_id"] >= 1 for f in got)
+
+
+def test_inline_points_chosen_bands_filter_and_save(world, published):
+    _tif, features, want = published
+    inline = {"type": "FeatureCollection", "features": features[:50]}
+    res = execute(world, {"raster": {"collection": "sig"}, "points": inline, "bands": ["quality"]})
+    assert res.status_code == 200, res.text
+    got = res.json()["features"]
+    assert set(got[0]["properties"]) == {"n", "kind", "feature_id", "quality"}
+    assert np.allclose(_as_array(got, ["quality"])[:, 0], want[:50, 1], equal_nan=True)
+    filtered = execute(
+        world,
+        {
+            "raster": {"collection": "sig"},
+            "points": {"collection": "sites", "filter": "kind = 'odd'"},
+        },
+    )
+    assert {f["properties"]["kind"] for f in filtered.json()["features"]} == {"odd"}
+    saved = world.client.post(
+        "/processes/raster-values/execution",
+        json={
+            "inputs": {
+                "raster": {"collection": "sig", "version": 1},
+                "points": inline,
+                "save_as": "site-signal",
+            }
+        },
+        headers=world.keys["editor"],
+    )
+    assert saved.status_code == 201, saved.text
+    items = world.client.get(
+        "/collections/site-signal/items?limit=100", headers=world.keys["editor"]
+    )
+    assert items.json()["numberReturned"] == 50
+    assert "signal" in items.json()["features"][0]["properties"]
+
+
+@pytest.mark.parametrize(
+    "inputs,status,parameter",
+    [
+        (
+            {"raster": {"collection": "sig"}, "points": {"collection": "sites"}, "bands": ["x"]},
+            400,
+            "bands",
+        ),
+        ({"raster": {"collection": "sites"}, "points": {"collection": "sites"}}, 400, "raster"),
+        ({"raster": {"collection": "sig"}, "points": {"collection": "sig"}}, 400, "points"),
+        (
+            {"raster": {"collection": "sig", "version": 0}, "points": {"collection": "sites"}},
+            400,
+            "raster.version",
+        ),
+        (
+            {"raster": {"collection": "sig", "band": 1}, "points": {"collection": "sites"}},
+            400,
+            "raster",
+        ),
+        ({"raster": "sig", "points": {"collection": "sites"}}, 400, "raster"),
+        (
+            {"raster": {"collection": "sig", "version": 9}, "points": {"collection": "sites"}},
+            404,
+            None,
+        ),
+        ({"raster": {"collection": "sig-private"}, "points": {"collection": "sites"}}, 404, None),
+        ({"raster": {"collection": "nope"}, "points": {"collection": "sites"}}, 404, None),
+    ],
+)
+def test_bad_inputs_are_refused_before_running(world, published, inputs, status, parameter):
+    res = execute(world, inputs, world.keys["other"])
+    assert res.status_code == status, res.text
+    if parameter is not None:
+        assert res.json()["parameter"] == parameter
+
+
+def test_a_private_raster_is_read_by_its_entity_only(world, published):
+    inputs = {
+        "raster": {"collection": "sig-private"},
+        "points": {"type": "Point", "coordinates": [55.6, 25.35]},
+    }
+    assert execute(world, inputs, world.keys["viewer"]).status_code == 200
+    hidden = execute(world, inputs, world.keys["other"])
+    absent = execute(world, {**inputs, "raster": {"collection": "no-such"}}, world.keys["other"])
+    assert hidden.status_code == absent.status_code == 404
+    assert hidden.json()["detail"].replace("sig-private", "X") == absent.json()["detail"].replace(
+        "no-such", "X"
+    )

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import orjson
 import pytest
 import rasterio
 import shapely
@@ -15,7 +16,7 @@ from pyproj import Transformer
 from gis_service.rasters.zonal import zonal_stats
 
 from .cogs import signal_cog
-from .tiffs import CELL, NODATA, ORIGIN, signal_values
+from .tiffs import CELL, NODATA, ORIGIN, signal_values, write_signal_tif
 
 THRESHOLD = -90.0
 
@@ -113,3 +114,158 @@ def test_second_band_outside_and_no_threshold(cog):
     with rasterio.open(cog) as ds:
         empty = zonal_stats(ds, np.array([], dtype=object))
     assert len(empty["mean"]) == 0
+
+
+# --- the zonal-stats process, both stores -----------------------------------------------
+
+TO_CRS84 = Transformer.from_crs("EPSG:32640", "OGC:CRS84", always_xy=True)
+
+
+def _crs84(geom: shapely.Polygon) -> dict:
+    moved = shapely.transform(geom, lambda xy: np.column_stack(TO_CRS84.transform(*xy.T)))
+    return orjson.loads(shapely.to_geojson(moved))
+
+
+@pytest.fixture(scope="module")
+def published(world, tmp_path_factory):
+    """Raster `sig` (public), `sig-private`, and zones `districts` (public): the aligned
+    and cutting boxes as CRS84 polygons, each with its index as `n`."""
+    tif = write_signal_tif(tmp_path_factory.mktemp("zonal") / "signal.tif")
+    assert world.upload("sig", tif, visibility="public").status_code == 201
+    assert world.upload("sig-private", tif).status_code == 201
+    boxes = ALIGNED + CUTTING
+    features = [
+        {
+            "type": "Feature",
+            "geometry": _crs84(box_of_cells(*b)),
+            "properties": {"n": i, "name": f"district {i}"},
+        }
+        for i, b in enumerate(boxes)
+    ]
+    body = orjson.dumps({"type": "FeatureCollection", "features": features})
+    res = world.client.post(
+        "/collections",
+        headers=world.keys["editor"],
+        data={"id": "districts", "visibility": "public"},
+        files={"file": ("districts.geojson", body)},
+    )
+    assert res.status_code == 201, res.text
+    return boxes, features
+
+
+def execute(world, inputs: dict, headers: dict | None = None):
+    return world.client.post(
+        "/processes/zonal-stats/execution", json={"inputs": inputs}, headers=headers or {}
+    )
+
+
+def test_process_statistics_equal_numpy(world, published):
+    boxes, _features = published
+    inputs = {
+        "raster": {"collection": "sig"},
+        "zones": {"collection": "districts"},
+        "threshold": THRESHOLD,
+    }
+    res = execute(world, inputs)
+    assert res.status_code == 200, res.text
+    body = res.json()
+    assert body["band"] == "signal" and body["threshold"] == THRESHOLD
+    by_n = {f["properties"]["n"]: f["properties"] for f in body["features"]}
+    assert sorted(by_n) == list(range(len(boxes)))
+    for i, b in enumerate(boxes):
+        want, got = expected(*b), by_n[i]
+        assert got["count"] == pytest.approx(want["count"], rel=1e-6)
+        if not want["count"]:
+            assert got["mean"] is None and got["share_above"] is None
+            continue
+        assert got["mean"] == pytest.approx(want["mean"], rel=1e-6)
+        assert got["min"] == pytest.approx(want["min"], abs=1e-4)
+        assert got["max"] == pytest.approx(want["max"], abs=1e-4)
+        assert got["share_above"] == pytest.approx(want["share_above"], abs=1e-6)
+        assert got["share_below"] == pytest.approx(1 - want["share_above"], abs=1e-6)
+        assert got["name"] == f"district {i}"
+
+
+def test_band_filter_inline_zones_and_save(world, published):
+    boxes, features = published
+    res = execute(
+        world,
+        {
+            "raster": {"collection": "sig"},
+            "zones": {"collection": "districts", "filter": "n < 2"},
+            "band": "quality",
+        },
+    )
+    assert res.status_code == 200, res.text
+    props = sorted((f["properties"] for f in res.json()["features"]), key=lambda p: p["n"])
+    assert [p["n"] for p in props] == [0, 1] and "share_above" not in props[0]
+    assert props[0]["mean"] == pytest.approx(expected(*boxes[0], band=1)["mean"], rel=1e-6)
+    inline = {"type": "FeatureCollection", "features": features[:1]}
+    saved = world.client.post(
+        "/processes/zonal-stats/execution",
+        json={
+            "inputs": {
+                "raster": {"collection": "sig"},
+                "zones": inline,
+                "threshold": -90,
+                "save_as": "district-signal",
+            }
+        },
+        headers=world.keys["editor"],
+    )
+    assert saved.status_code == 201, saved.text
+    item = world.client.get(
+        "/collections/district-signal/items", headers=world.keys["editor"]
+    ).json()
+    assert item["features"][0]["properties"]["count"] == pytest.approx(expected(*boxes[0])["count"])
+
+
+@pytest.mark.parametrize(
+    "inputs,status,parameter",
+    [
+        (
+            {"raster": {"collection": "sig"}, "zones": {"collection": "districts"}, "band": "x"},
+            400,
+            "band",
+        ),
+        (
+            {
+                "raster": {"collection": "sig"},
+                "zones": {"collection": "districts"},
+                "threshold": "a",
+            },
+            400,
+            "threshold",
+        ),
+        (
+            {"raster": {"collection": "districts"}, "zones": {"collection": "districts"}},
+            400,
+            "raster",
+        ),
+        (
+            {
+                "raster": {"collection": "sig"},
+                "zones": {"collection": "districts", "filter": "nope = 1"},
+            },
+            400,
+            "zones.filter",
+        ),
+        (
+            {"raster": {"collection": "sig-private"}, "zones": {"collection": "districts"}},
+            404,
+            None,
+        ),
+        ({"zones": {"collection": "districts"}}, 400, "raster"),
+    ],
+)
+def test_bad_inputs_are_refused(world, published, inputs, status, parameter):
+    res = execute(world, inputs, world.keys["other"])
+    assert res.status_code == status, res.text
+    if parameter is not None:
+        assert res.json()["parameter"] == parameter
+
+
+def test_private_raster_is_its_entitys(world, published):
+    inputs = {"raster": {"collection": "sig-private"}, "zones": {"collection": "districts"}}
+    assert execute(world, inputs, world.keys["viewer"]).status_code == 200
+    assert execute(world, inputs).status_code == 404

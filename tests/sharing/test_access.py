@@ -309,6 +309,47 @@ def test_matrix_process_inputs(world, caller, cid, process, inputs):
     )
 
 
+RASTER_PROCESS_RUNS = [
+    (
+        "raster-values",
+        {
+            "raster": {"collection": "{cid}"},
+            "points": {"type": "Point", "coordinates": [55.56, 25.39]},
+        },
+    ),
+    (
+        "zonal-stats",
+        {
+            "raster": {"collection": "{cid}", "version": 1},
+            "zones": {
+                "type": "Polygon",
+                "coordinates": [[[55.5, 25.3], [55.6, 25.3], [55.6, 25.4], [55.5, 25.3]]],
+            },
+            "threshold": -90,
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+@pytest.mark.parametrize("cid", list(RASTERS))
+@pytest.mark.parametrize(("process", "inputs"), RASTER_PROCESS_RUNS)
+def test_matrix_raster_process_inputs(world, caller, cid, process, inputs):
+    client, headers, _store = world
+    url = f"/processes/{process}/execution"
+    res = client.post(url, json={"inputs": _inputs(inputs, cid)}, headers=headers[caller])
+    if cid in RASTER_READABLE[caller]:
+        assert res.status_code == 200, res.text
+        return
+    assert res.status_code == 404, res.text
+    absent = client.post(
+        url, json={"inputs": _inputs(inputs, "no-such-thing")}, headers=headers[caller]
+    )
+    assert res.json()["detail"].replace(cid, "X") == absent.json()["detail"].replace(
+        "no-such-thing", "X"
+    )
+
+
 @pytest.mark.parametrize("creator", list(JOB_SEEN_BY))
 def test_matrix_jobs(world, creator):
     client, headers, _store = world

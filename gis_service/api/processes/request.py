@@ -9,6 +9,7 @@ from typing import Any
 from ...domain.access import Principal
 from ...processes.inputs import Source
 from ...processes.limits import Budget
+from ...processes.raster_inputs import RasterSource
 from ...processes.registry import Process
 from ...settings import Settings
 
@@ -30,7 +31,8 @@ class Run:
         """What the job and a saved version record of the inputs."""
         out: dict[str, Any] = {}
         for name, value in self.values.items():
-            out[name] = value.provenance() if isinstance(value, Source) else value
+            known = isinstance(value, Source | RasterSource)
+            out[name] = value.provenance() if known else value
         return out
 
     def budget(self, progress: Callable[[int], None] | None = None) -> Budget:

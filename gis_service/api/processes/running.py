@@ -23,6 +23,7 @@ from ...domain.access import Principal
 from ...errors import Busy, ProcessLimit, ServiceError
 from ...processes.inputs import prepare
 from ...processes.limits import Budget
+from ...processes.raster_inputs import RasterRef, prepare_raster
 from ...processes.registry import Process
 from ...processes.results import Result
 from ...processes.schema import CollectionRef, Inline
@@ -41,6 +42,9 @@ def check(store: Store, process: Process, values: dict[str, Any], principal: Pri
         value = values[name]
         if isinstance(value, CollectionRef | Inline):
             values[name] = prepare(store, principal, name, value)
+    for name in process.raster_inputs:
+        if isinstance(values[name], RasterRef):
+            values[name] = prepare_raster(store, principal, name, values[name])
     process.check(values)
 
 
