@@ -1,5 +1,6 @@
 // The web map. Layers are the collections the caller may see, drawn from the service's
-// vector tiles with each collection's style. A key typed in the page stays in this tab's
+// vector tiles with each collection's style, and rasters from its map tiles (PNG) with
+// the legend of their colour ramp, under the vector layers. A key typed in the page stays in this tab's
 // sessionStorage and travels only as an Authorization header (never in a URL). Canvas
 // labels are not drawn (Arabic needs shaping MapLibre cannot do without its RTL plugin and
 // Arabic glyphs): names are shown in HTML, where the browser shapes them. Data only ever
@@ -97,6 +98,38 @@
     panelItem(id, (doc.metadata || {})["gis-service:legend"] || []);
   }
 
+  // A raster collection: its map tiles (the tileset's PNG template), magnified beyond its
+  // native tile matrix, and its ramp's legend; a click reads its bands (raster-values).
+  function mapTileset(info) {
+    var url = root + "/collections/" + encodeURIComponent(info.id) + "/map/tiles/WebMercatorQuad";
+    return get(url).then(function (r) { return r.ok ? r.json() : null; });
+  }
+  function addRaster(info, doc) {
+    var id = info.id, source = "src:" + id, focus = config.focus || {};
+    var shown = !focus.layer || focus.layer === id;
+    var png = (doc.links || []).filter(function (l) { return l.rel === "item" && l.type === "image/png"; })[0];
+    if (!png) { return; }
+    var bbox = info.extent && info.extent.spatial && info.extent.spatial.bbox[0];
+    var tiles = png.href.replace("{tileMatrix}", "{z}").replace("{tileRow}", "{y}").replace("{tileCol}", "{x}");
+    var spec = { type: "raster", tiles: [tiles], tileSize: 256, maxzoom: +doc.layers[0].maxTileMatrix };
+    if (bbox) { spec.bounds = bbox; }
+    map.addSource(source, spec);
+    var layerId = "lyr:" + id + ":raster";
+    var firstVector = order.map(function (v) { return layers[v]; }).filter(function (l) { return !l.raster; })[0];
+    var before = firstVector && firstVector.styleLayers[0] ? firstVector.styleLayers[0].id : undefined;
+    map.addLayer({ id: layerId, type: "raster", source: source, paint: { "raster-opacity": 1 },
+                   layout: { visibility: shown ? "visible" : "none" } }, before);
+    layers[id] = { info: info, raster: doc.style || {}, shown: shown,
+                   styleLayers: [{ id: layerId, type: "raster", paint: { "raster-opacity": 1 } }] };
+    order.push(id);
+    var unit = (doc.style || {}).unit ? " " + doc.style.unit : "";
+    panelItem(id, ((doc.style || {}).legend || []).map(function (stop) {
+      return { label: (+stop.value.toPrecision(4)) + unit, color: stop.color, kind: "fill" };
+    }));
+    layers[id].item.dataset.kind = "raster";
+    layers[id].item.querySelector("form.filter").hidden = true;  // a CQL2 filter selects features
+  }
+
   function panelItem(id, legend) {
     var layer = layers[id];
     var item = document.getElementById("layer-item").content.firstElementChild.cloneNode(true);
@@ -114,6 +147,7 @@
       list.appendChild(li);
     });
     item.querySelector("input.visible").addEventListener("change", function (e) {
+      layer.shown = e.target.checked;
       layer.styleLayers.forEach(function (l) {
         map.setLayoutProperty(l.id, "visibility", e.target.checked ? "visible" : "none");
       });
@@ -131,7 +165,8 @@
     document.getElementById("layers").appendChild(item);
   }
 
-  var OPACITY = { fill: ["fill-opacity"], line: ["line-opacity"], circle: ["circle-opacity", "circle-stroke-opacity"] };
+  var OPACITY = { fill: ["fill-opacity"], line: ["line-opacity"], circle: ["circle-opacity", "circle-stroke-opacity"],
+                  raster: ["raster-opacity"] };
   function setOpacity(layer, value) {
     layer.styleLayers.forEach(function (l) {
       (OPACITY[l.type] || []).forEach(function (prop) {
@@ -168,6 +203,9 @@
   function downloadUrl(id) {
     var b = map.getBounds(), layer = layers[id];
     var box = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(6); });
+    if (layer.raster) {  // what the view shows of a raster: its coverage, as GeoTIFF
+      return root + "/collections/" + encodeURIComponent(id) + "/coverage?f=tif&bbox=" + box.join(",");
+    }
     var url = root + "/collections/" + encodeURIComponent(id) + "/items?f=" +
       encodeURIComponent(document.getElementById("format").value) + "&bbox=" + box.join(",");
     return layer.filter ? url + "&filter=" + encodeURIComponent(layer.filter) : url;
@@ -193,11 +231,13 @@
   // A click: the features under it, in HTML (names shaped by the browser), full attributes fetched.
   map.on("click", function (e) {
     var ids = [];
-    order.forEach(function (id) { layers[id].styleLayers.forEach(function (l) { ids.push(l.id); }); });
+    order.forEach(function (id) {
+      if (!layers[id].raster) { layers[id].styleLayers.forEach(function (l) { ids.push(l.id); }); }
+    });
     var hits = ids.length ? map.queryRenderedFeatures(e.point, { layers: ids }) : [];
     var picked = document.getElementById("picked");
     picked.replaceChildren();
-    if (!hits.length) { return; }
+    if (!hits.length) { rasterValues(e.lngLat, picked); return; }
     var hit = hits[0], id = hit.layer.id.split(":")[1];
     var box = el("div", null, { "class": "feature-card" });
     var heading = el("h3", null, { "data-id": String(hit.id) });
@@ -221,6 +261,27 @@
         box.appendChild(link);
       });
   });
+  // The bands of every shown raster at the clicked point (the raster-values process).
+  function rasterValues(at, picked) {
+    order.filter(function (id) { return layers[id].raster && layers[id].shown; }).forEach(function (id) {
+      var body = { inputs: { raster: { collection: id }, points: { type: "Point", coordinates: [at.lng, at.lat] } } };
+      var headers = authHeaders();
+      headers["Content-Type"] = "application/json";
+      fetch(root + "/processes/raster-values/execution", { method: "POST", headers: headers, body: JSON.stringify(body) })
+        .then(function (res) { return res.ok ? res.json() : null; })
+        .then(function (doc) {
+          var feature = doc && doc.features && doc.features[0];
+          if (!feature) { return; }
+          var values = {};
+          (doc.bands || []).forEach(function (band) { values[band] = feature.properties[band]; });
+          var box = el("div", null, { "class": "feature-card", "data-raster": id });
+          box.appendChild(el("h3")).appendChild(el("bdi", titleOf(layers[id].info)));
+          box.appendChild(table(values));
+          picked.appendChild(box);
+        });
+    });
+  }
+
   function table(props) {
     var tbl = el("table"), body = el("tbody");
     Object.keys(props).forEach(function (name) {
@@ -236,7 +297,7 @@
 
   function clearLayers() {
     order.forEach(function (id) {
-      layers[id].styleLayers.forEach(function (l) { map.removeLayer(l.id); });
+      layers[id].styleLayers.forEach(function (l) { map.removeLayer(l.id); });  // a raster's too
       map.removeSource("src:" + id);
       layers[id].item.remove();
     });
@@ -255,15 +316,21 @@
         return loadLayers();
       }
       return res.json().then(function (doc) {
-        // vector layers only: a raster collection (kind "coverage") has no vector tiles
-        var infos = (doc.collections || []).filter(function (c) { return c.kind !== "coverage"; });
-        document.getElementById("no-layers").hidden = infos.length > 0;
-        return Promise.all(infos.map(function (info) {
+        // rasters (kind "coverage") from their map tiles, first: they lie under the vectors
+        var all = doc.collections || [];
+        var rasters = all.filter(function (c) { return c.kind === "coverage"; });
+        var infos = all.filter(function (c) { return c.kind !== "coverage"; });
+        document.getElementById("no-layers").hidden = all.length > 0;
+        var tilesets = Promise.all(rasters.map(function (info) {
+          return mapTileset(info).catch(function () { return null; }).then(function (doc) { return [info, doc]; });
+        }));
+        return Promise.all([tilesets, Promise.all(infos.map(function (info) {
           return styleOf(info)
             .catch(function () { return fallbackStyle(info.id); })
             .then(function (doc) { return [info, doc]; });
-        })).then(function (pairs) {
-          pairs.forEach(function (p) { addLayer(p[0], p[1]); });
+        }))]).then(function (both) {
+          both[0].forEach(function (p) { if (p[1]) { addRaster(p[0], p[1]); } });
+          both[1].forEach(function (p) { addLayer(p[0], p[1]); });
           var focus = config.focus || {};
           if (focus.layer && layers[focus.layer]) { zoomTo(layers[focus.layer].info); }
           updateDownloads();
