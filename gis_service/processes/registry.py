@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..domain.collection import COLLECTION_ID
-from ..errors import NotFound
+from ..errors import InvalidParameter, NotFound
 from ..store.base import Store
-from . import aggregate, gaps, nearest, overlay, raster_values, within, zonal_stats
+from . import aggregate, gaps, nearest, overlay, raster_gaps, raster_values, within, zonal_stats
 from .inputs import Source, check_names
 from .limits import Budget
 from .raster_inputs import RasterSource, RasterSpec
@@ -48,6 +48,8 @@ class Process:
     names_of: tuple[tuple[str, str, bool], ...] = field(default_factory=tuple)
     #: (input naming bands, the raster input they belong to)
     bands_of: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    #: what the inputs must satisfy together (a 400 naming the input otherwise)
+    rules: Callable[[dict[str, Any]], None] | None = None
 
     @property
     def feature_inputs(self) -> list[str]:
@@ -59,6 +61,8 @@ class Process:
 
     def check(self, values: dict[str, Any]) -> None:
         """What the schema cannot say: named properties and bands exist in their input."""
+        if self.rules is not None:
+            self.rules(values)
         for input_name, features, numeric in self.names_of:
             source: Source = values[features]
             check_names(source, input_name, values[input_name] or [], numeric)
@@ -89,6 +93,26 @@ def _features(title: str, description: str) -> Features:
 
 METRES = "metres (geodesic)"
 RASTER = RasterSpec("Raster", "A raster collection: {'collection': id}, optionally a 'version'.")
+
+
+def _gaps(store: Store, values: dict[str, Any], budget: Budget) -> Result:
+    """Coverage polygons, or a raster and its threshold."""
+    if values.get("raster") is not None:
+        return raster_gaps.run(store, values, budget)
+    return gaps.run(store, values, budget)
+
+
+def _gaps_rules(values: dict[str, Any]) -> None:
+    by_raster = values.get("raster") is not None
+    if by_raster == (values.get("coverage") is not None):
+        raise InvalidParameter("coverage", "give either `coverage` (polygons) or `raster`")
+    if by_raster and values.get("threshold") is None:
+        raise InvalidParameter("threshold", "is required with `raster`")
+    for name in ("threshold", "band"):
+        if not by_raster and values.get(name) is not None:
+            raise InvalidParameter(name, "applies to `raster` only")
+
+
 PROCESSES: dict[str, Process] = {
     p.id: p
     for p in [
@@ -153,15 +177,36 @@ PROCESSES: dict[str, Process] = {
         Process(
             "coverage-gaps",
             "Coverage gaps",
-            "The features of `features` not covered by any polygon of `coverage` (filter it,"
+            "The features of `features` not covered: by no polygon of `coverage` (filter it,"
             " e.g. technology = '5G'), each with the geodesic distance in metres to the"
-            " nearest covered area.",
+            " nearest covered area; or, with `raster` and `threshold`, where the band is"
+            " below the threshold or has no value (e.g. signal under -90 dBm), each with the"
+            " band's value there and the geodesic distance to the centre of the nearest"
+            " covered cell (searched on a grid of at most 2,048 cells a side: the run's"
+            " `search_cell_m`). Lines and polygons are judged at a representative point.",
             {
                 "features": _features("Features", "What should be covered."),
-                "coverage": _features("Coverage", "The covering polygons."),
+                "coverage": Features(
+                    "Coverage",
+                    "The covering polygons (or give `raster`): a collection, optionally"
+                    " filtered, or GeoJSON.",
+                    False,
+                ),
+                "raster": RasterSpec(
+                    "Raster",
+                    "A raster collection ({'collection': id}, optionally a 'version') whose"
+                    " band says where there is coverage (or give `coverage`).",
+                    required=False,
+                ),
+                "threshold": Number(
+                    "Threshold", "With `raster`: covered where the band is at or above it.", False
+                ),
+                "band": Text("Band", "With `raster`: a band name or number; the first.", False),
                 "save_as": SAVE_AS,
             },
-            gaps.run,
+            _gaps,
+            bands_of=(("band", "raster"),),
+            rules=_gaps_rules,
         ),
         Process(
             "raster-values",

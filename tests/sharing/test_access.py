@@ -328,6 +328,14 @@ RASTER_PROCESS_RUNS = [
             "threshold": -90,
         },
     ),
+    (
+        "coverage-gaps",
+        {
+            "raster": {"collection": "{cid}"},
+            "features": {"type": "Point", "coordinates": [55.56, 25.39]},
+            "threshold": -90,
+        },
+    ),
 ]
 
 

@@ -25,7 +25,7 @@ class Run:
 
     @property
     def sources(self) -> list[Source]:
-        return [self.values[n] for n in self.process.feature_inputs]
+        return [v for n in self.process.feature_inputs if (v := self.values[n]) is not None]
 
     def inputs_record(self) -> dict[str, Any]:
         """What the job and a saved version record of the inputs."""
