@@ -103,10 +103,17 @@ class Settings(BaseSettings):
     # Raster collections (GeoTIFF uploads stored as COGs, OGC API - Coverages).
     raster_dir: str | None = Field(
         None,
-        description="Folder of the raster collections' COG files, read by every API worker;"
+        description="Folder of the raster collections' COG files, read by every API worker"
+        " (or s3://bucket/prefix: S3-compatible object storage, read in place by GDAL);"
         " by default `rasters` in the GeoPackage store's folder, or ./var/rasters beside"
         " a PostGIS store.",
     )
+    s3_endpoint_url: str | None = Field(
+        None,
+        description="The object storage endpoint for an s3:// GIS_RASTER_DIR that is not AWS"
+        " (e.g. http://127.0.0.1:9000 for MinIO); credentials from the usual AWS variables.",
+    )
+    s3_region: str | None = Field(None, description="The s3:// GIS_RASTER_DIR's region.")
     raster_max_cells: int = Field(
         2_000_000_000, ge=1, description="Largest width x height x bands an upload may declare."
     )

@@ -9,12 +9,13 @@ one COG per version, named by the server and reachable only through these functi
 
 How other packages (map tiles, point values, zonal statistics) open a collection's COG::
 
-    from gis_service.rasters import cog_path, open_cog
+    from gis_service.rasters import cog_env, cog_path, open_cog
 
     info, policy = store.resolve(collection_id)          # the caller checks access first
     with open_cog(store, info, version=None) as ds:      # a read-only rasterio dataset
         ds.read(1, window=..., out_shape=...)            # overviews chosen by GDAL
-    path = cog_path(store, info, version=None)           # a pathlib.Path, for libraries
+    path = cog_path(store, info, version=None)           # what GDAL opens (a file or
+    with rasterio.Env(**cog_env(store)): ...             # /vsis3/...), for libraries
                                                          # that open the file themselves
 
 `version=None` is the collection's current version; another number is that version
@@ -37,9 +38,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .files import cog_path, open_cog, raster_info_of
+    from .files import cog_env, cog_path, open_cog, raster_info_of
 
-__all__ = ["cog_path", "open_cog", "raster_info_of"]
+__all__ = ["cog_env", "cog_path", "open_cog", "raster_info_of"]
 
 
 def __getattr__(name: str) -> Any:

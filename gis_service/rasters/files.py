@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import rasterio
 
@@ -28,11 +27,17 @@ def raster_info_of(store: Store, collection: CollectionInfo, version: int | None
     return old
 
 
-def cog_path(store: Store, collection: CollectionInfo, version: int | None = None) -> Path:
-    """The COG of a raster collection's version, for libraries that open files themselves."""
+def cog_path(store: Store, collection: CollectionInfo, version: int | None = None) -> str:
+    """The COG of a raster collection's version as GDAL opens it (a file, or /vsis3/...),
+    for libraries that open files themselves (inside `rasterio.Env(**cog_env(store))`)."""
     info = raster_info_of(store, collection, version)
     assert info.raster is not None
-    return store.rasters().path(info.raster.file)
+    return str(store.rasters().path(info.raster.file))
+
+
+def cog_env(store: Store) -> dict[str, str]:
+    """GDAL settings for reading the store's COGs (the object storage endpoint, if any)."""
+    return {**READ_ENV, **store.rasters().gdal_env()}
 
 
 @contextmanager
@@ -41,5 +46,5 @@ def open_cog(
 ) -> Iterator[rasterio.DatasetReader]:
     """A read-only rasterio dataset of the collection's COG (GTiff driver only)."""
     path = cog_path(store, collection, version)
-    with rasterio.Env(**READ_ENV), rasterio.open(path, driver="GTiff") as ds:
+    with rasterio.Env(**cog_env(store)), rasterio.open(path, driver="GTiff") as ds:
         yield ds

@@ -103,9 +103,17 @@ def parse_rescale(text: str | None) -> tuple[float, float] | None:
     return (low, high)
 
 
-def render_tile(path: Path, tms_id: str, z: int, row: int, col: int, style: TileStyle) -> bytes:
+def render_tile(
+    path: str | Path,
+    tms_id: str,
+    z: int,
+    row: int,
+    col: int,
+    style: TileStyle,
+    env: dict[str, str] | None = None,
+) -> bytes:
     """The tile's encoded image, or b"" when it holds no valid cell (outside the raster
-    or all nodata: the caller answers 204)."""
+    or all nodata: the caller answers 204). `env`: GDAL settings to open `path` with."""
     import morecantile
     import rasterio
     from rio_tiler.errors import TileOutsideBounds
@@ -113,7 +121,8 @@ def render_tile(path: Path, tms_id: str, z: int, row: int, col: int, style: Tile
 
     from .files import READ_ENV
 
-    with rasterio.Env(**READ_ENV), Reader(str(path), tms=morecantile.tms.get(tms_id)) as src:
+    settings = {**READ_ENV, **(env or {})}
+    with rasterio.Env(**settings), Reader(str(path), tms=morecantile.tms.get(tms_id)) as src:
         try:
             image = src.tile(col, row, z, tilesize=TILE_SIZE, indexes=style.bands)
         except TileOutsideBounds:

@@ -27,7 +27,7 @@ from ..errors import (
 )
 from .catalog import Catalog, VersionRecord
 from .catalog_versions import stamp
-from .raster_files import RasterFiles, is_raster_location
+from .raster_files import RasterStorage, is_raster_location
 
 if TYPE_CHECKING:  # streaming imports sorting, which imports this module
     from .streaming import FeatureStream
@@ -176,7 +176,7 @@ class Store(ABC):
     #: Entities, keys and access policies, kept beside the features.
     catalog: Catalog
     #: Where raster collections' COGs lie (set by the factory; see raster_files.py).
-    raster_files: RasterFiles | None = None
+    raster_files: RasterStorage | None = None
 
     #: How many requests one process should run at once against this store.
     concurrency: int = 4
@@ -345,7 +345,7 @@ class Store(ABC):
         """Release connections; the default store holds none."""
 
     # -- raster collections: COG files + the shared catalog (both stores alike) -----------
-    def rasters(self) -> RasterFiles:
+    def rasters(self) -> RasterStorage:
         if self.raster_files is None:
             raise StoreError("this store has no raster folder (GIS_RASTER_DIR)")
         return self.raster_files

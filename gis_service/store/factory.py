@@ -6,23 +6,30 @@ from pathlib import Path
 
 from ..settings import Settings
 from .base import Store
-from .raster_files import RasterFiles
+from .raster_files import RasterFiles, RasterStorage
 
 
 def open_store(settings: Settings) -> Store:
     """`postgresql://...` selects PostGIS; anything else is a folder for GeoPackage files.
 
-    Raster collections' COGs go to GIS_RASTER_DIR, by default `rasters` inside the
-    GeoPackage store's folder, or ./var/rasters beside a PostGIS store."""
+    Raster collections' COGs go to GIS_RASTER_DIR (a folder, or s3://bucket/prefix), by
+    default `rasters` inside the GeoPackage store's folder, or ./var/rasters beside a
+    PostGIS store."""
     store = _open(settings)
-    if settings.raster_dir:
-        folder = Path(settings.raster_dir)
-    elif _is_postgis(settings.store):
-        folder = Path("var") / "rasters"
-    else:
-        folder = Path(settings.store) / "rasters"
-    store.raster_files = RasterFiles(folder)
+    store.raster_files = _raster_storage(settings)
     return store
+
+
+def _raster_storage(settings: Settings) -> RasterStorage:
+    if settings.raster_dir and settings.raster_dir.startswith("s3://"):
+        from .raster_objects import ObjectRasterFiles
+
+        return ObjectRasterFiles(settings.raster_dir, settings.s3_endpoint_url, settings.s3_region)
+    if settings.raster_dir:
+        return RasterFiles(Path(settings.raster_dir))
+    if _is_postgis(settings.store):
+        return RasterFiles(Path("var") / "rasters")
+    return RasterFiles(Path(settings.store) / "rasters")
 
 
 def _is_postgis(url: str) -> bool:

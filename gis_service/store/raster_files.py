@@ -1,4 +1,4 @@
-"""The raster collections' COG files: one per version, named by the server.
+"""The raster collections' COG files in a folder: one per version, named by the server.
 
 A file is written under `.staging/` (same file system), flushed, then renamed to
 `<collection>/<random hex>.tif`; only then is it recorded in the catalog, so the catalog
@@ -14,6 +14,7 @@ import re
 import time
 import uuid
 from pathlib import Path
+from typing import Protocol
 
 from ..domain.collection import valid_collection_id
 from ..errors import StoreError
@@ -28,11 +29,35 @@ def is_raster_location(location: str) -> bool:
     return bool(LOCATION.fullmatch(location))
 
 
+class RasterStorage(Protocol):
+    """Where COGs live: a folder (RasterFiles) or object storage (raster_objects.py).
+    Locations are catalog strings the server made; GDAL opens `path(location)`."""
+
+    def path(self, location: str) -> str | Path: ...
+    def gdal_env(self) -> dict[str, str]: ...
+    def staged(self) -> Path: ...
+    def place(self, staged: Path, collection_id: str) -> str: ...
+    def link(self, location: str, collection_id: str) -> str: ...
+    def remove(self, location: str) -> int: ...
+    def size(self, location: str) -> int | None: ...
+    def sweep(self, recorded: set[str], now: float | None = None) -> list[str]: ...
+
+
+def new_location(collection_id: str) -> str:
+    """A fresh catalog location for a version's COG (never reused)."""
+    if not valid_collection_id(collection_id):
+        raise StoreError(f"collection id {collection_id!r} is not allowed")
+    return f"{collection_id}/{uuid.uuid4().hex}.tif"
+
+
 class RasterFiles:
     """The folder every API worker reads the COGs from (GIS_RASTER_DIR)."""
 
     def __init__(self, folder: str | os.PathLike[str]) -> None:
         self.folder = Path(folder)
+
+    def gdal_env(self) -> dict[str, str]:
+        return {}
 
     def path(self, location: str) -> Path:
         """The file of a catalog location; anything else is refused, never joined."""
@@ -48,11 +73,9 @@ class RasterFiles:
 
     def place(self, staged: Path, collection_id: str) -> str:
         """Move a complete staged file to its place; its location for the catalog."""
-        if not valid_collection_id(collection_id):
-            raise StoreError(f"collection id {collection_id!r} is not allowed")
+        location = new_location(collection_id)
         with staged.open("rb+") as handle:
             os.fsync(handle.fileno())
-        location = f"{collection_id}/{uuid.uuid4().hex}.tif"
         target = self.path(location)
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(staged, target)
@@ -60,7 +83,7 @@ class RasterFiles:
 
     def link(self, location: str, collection_id: str) -> str:
         """A second name for a file (a restored version owns a file of its own)."""
-        new = f"{collection_id}/{uuid.uuid4().hex}.tif"
+        new = new_location(collection_id)
         os.link(self.path(location), self.path(new))
         return new
 
@@ -80,7 +103,7 @@ class RasterFiles:
         except FileNotFoundError:
             return None
 
-    def sweep(self, recorded: set[str], now: float | None = None) -> list[Path]:
+    def sweep(self, recorded: set[str], now: float | None = None) -> list[str]:
         """Remove staged and unrecorded files older than ORPHAN_AFTER_S (dead writers')."""
         cutoff = (now or time.time()) - ORPHAN_AFTER_S
         removed = []
@@ -92,7 +115,7 @@ class RasterFiles:
                 try:
                     if path.stat().st_mtime < cutoff:
                         path.unlink()
-                        removed.append(path)
+                        removed.append(str(path))
                 except FileNotFoundError:
                     continue
         return removed

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -30,7 +31,7 @@ def test_upload_stores_a_cog_with_overviews_and_the_same_values(world, signal_ti
     assert "http://www.opengis.net/def/rel/ogc/1.0/coverage-domainset" in rels
     assert body["report"]["raster"]["band_names"] == ["signal", "quality"]
     info = world.store.get_collection("signal")
-    path = cog_path(world.store, info)
+    path = Path(cog_path(world.store, info))
     assert path.parent.parent == world.raster_folder
     assert re.fullmatch(r"[0-9a-f]{32}\.tif", path.name)  # the server's name, not the upload's
     valid, errors, _warnings = cog_validate(str(path))
@@ -92,7 +93,7 @@ def test_feature_paths_of_a_raster_answer_404(world):
 
 def test_replace_is_a_new_version_and_old_versions_stay_immutable(world, signal_tif, tmp_path):
     before = world.store.get_collection("signal")
-    first = cog_path(world.store, before)
+    first = Path(cog_path(world.store, before))
     bytes_before = first.read_bytes()
     with open(signal_tif, "rb") as handle:
         res = world.client.put(
@@ -103,8 +104,8 @@ def test_replace_is_a_new_version_and_old_versions_stay_immutable(world, signal_
     assert res.status_code == 200, res.text
     after = world.store.get_collection("signal")
     assert after.version == before.version + 1
-    assert cog_path(world.store, after) != first
-    assert cog_path(world.store, after, before.version) == first
+    assert cog_path(world.store, after) != str(first)
+    assert cog_path(world.store, after, before.version) == str(first)
     assert first.read_bytes() == bytes_before  # the old version's file is untouched
     versions = world.client.get("/collections/signal/versions", headers=world.keys["viewer"])
     records = versions.json()["versions"]
@@ -124,9 +125,9 @@ def test_restore_links_the_old_file_and_retention_removes_only_pruned_files(worl
     assert res.status_code in (200, 201), res.text
     restored = world.store.get_collection("signal")
     assert restored.version == info.version + 1
-    old = cog_path(world.store, restored, 1)
-    assert cog_path(world.store, restored) != old
-    assert cog_path(world.store, restored).read_bytes() == old.read_bytes()
+    old = Path(cog_path(world.store, restored, 1))
+    assert cog_path(world.store, restored) != str(old)
+    assert Path(cog_path(world.store, restored)).read_bytes() == old.read_bytes()
     policy = retention.RetentionPolicy(keep_versions=1, keep_days=0)
     later = datetime.now(UTC) + timedelta(seconds=5)  # the versions are seconds old
     pruned = retention.prune(world.store, policy, collection="signal", now=later)

@@ -70,10 +70,10 @@ async def map_tile(request: Request) -> Response:
 
 
 def _render(store, info: CollectionInfo, tms: Grid, zrc: tuple[int, int, int], style) -> bytes:
-    from ...rasters import cog_path
+    from ...rasters import cog_env, cog_path
     from ...rasters.tiles import render_tile
 
-    return render_tile(cog_path(store, info), tms.id, *zrc, style)
+    return render_tile(cog_path(store, info), tms.id, *zrc, style, cog_env(store))
 
 
 @router.api_route("/collections/{collectionId}/map/tiles", methods=READ, summary="Map tilesets")
