@@ -78,6 +78,27 @@ def test_bbox_in_crs84_selects_the_window_around_it(world, cov):
         assert utm.bounds.left <= 355000 and utm.bounds.top >= 2801000
 
 
+def test_subset_in_another_crs_selects_the_window_enclosing_it(world, cov):
+    """`subset-crs`: the ranges are on that CRS's axes (Lon, Lat for CRS84; Lat, Lon for
+    EPSG:4326, whatever their order in the query), the answer the native window around them."""
+    minx, miny, maxx, maxy = 55.60, 25.31, 55.63, 25.34
+    _res, by_bbox = read(world, f"?bbox={minx},{miny},{maxx},{maxy}")
+    crs84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+    _res, ds = read(world, f"?subset=Lon({minx}:{maxx}),Lat({miny}:{maxy})&subset-crs={crs84}")
+    with ds, by_bbox:
+        assert ds.transform == by_bbox.transform and np.array_equal(ds.read(), by_bbox.read())
+    _res, ds = read(world, f"?subset=Lat({miny}:{maxy}),Lon({minx}:{maxx})&subset-crs=EPSG:4326")
+    with ds:
+        box = rasterio.warp.transform_bounds(ds.crs, "OGC:CRS84", *ds.bounds)
+        assert box[0] <= minx and box[1] <= miny and box[2] >= maxx and box[3] >= maxy
+    _res, east = read(world, f"?subset=Lon({minx}:*)&subset-crs={crs84}")  # an open end
+    with east:
+        assert east.bounds.right == ORIGIN[0] + 600 * CELL and east.height == 400
+    for bad in ("?subset=E(355000:356000)&subset-crs=EPSG:4326", "?subset-crs=EPSG:0"):
+        res = world.client.get(f"/collections/cov/coverage{bad}")
+        assert res.status_code == 400, res.text
+
+
 def _block_means(data: np.ndarray, factor: int) -> np.ndarray:
     """GDAL's `average` overview: the mean of the valid cells of each block."""
     bands, rows, cols = data.shape

@@ -1,6 +1,7 @@
 """The coverage request's parameters, read into a `CoverageRequest` in the coverage's own
 CRS: `subset` and `scale-*` name the domain set's axis labels (`Lat`, `Lon`; `E`, `N`),
-`bbox` is CRS84 unless `bbox-crs` says otherwise, `properties` names bands."""
+`bbox` is CRS84 unless `bbox-crs` says otherwise, `subset` names the axes of `subset-crs`
+when given (`Lon`, `Lat` for CRS84), `properties` names bands."""
 
 from __future__ import annotations
 
@@ -8,20 +9,21 @@ import math
 import re
 
 from pyproj import CRS as ProjCrs
+from pyproj import Transformer
 from starlette.datastructures import QueryParams
 
 from ...domain.crs import output_crs, parse_bbox_crs
 from ...domain.query import parse_version
 from ...domain.raster import RasterInfo
 from ...errors import InvalidParameter
-from ...rasters.description import raster_axes
+from ...rasters.description import crs_axes, raster_axes
 from ...rasters.request import CoverageRequest
 
 #: The earlier drafts' spelling, which GDAL's OGCAPI driver (3.6) still sends.
 ALIASES = {"scaleSize": "scale-size", "scaleFactor": "scale-factor", "scaleAxes": "scale-axes"}
 PARAMS = frozenset(
-    {"f", "bbox", "bbox-crs", "subset", "scale-size", "scale-factor", "scale-axes",
-     "properties", "crs", "version", *ALIASES}
+    {"f", "bbox", "bbox-crs", "subset", "subset-crs", "scale-size", "scale-factor",
+     "scale-axes", "properties", "crs", "version", *ALIASES}
 )  # fmt: skip
 _NUMBER = re.compile(r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$")  # ASCII only
 _AXIS = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_.-]*)\((.*)\)\s*$")
@@ -36,7 +38,10 @@ def parse_coverage(params: QueryParams, raster: RasterInfo) -> CoverageRequest:
             raise InvalidParameter("bbox", "a box crossing the antimeridian is not supported")
         request.crs84_box = (box.minx, box.miny, box.maxx, box.maxy)
     axes = {axis.label: axis.grid for axis in raster_axes(raster)}
-    for text in params.getlist("subset"):
+    subsets = params.getlist("subset")
+    if (subset_crs := params.get("subset-crs")) is not None:
+        request.bounds = _crs_subset(subsets, subset_crs, raster)
+    for text in subsets if subset_crs is None else []:
         for label, low, high in _subsets(text, axes):
             index = 0 if axes[label] == "x" else 1
             request.bounds[index], request.bounds[index + 2] = low, high
@@ -46,6 +51,33 @@ def parse_coverage(params: QueryParams, raster: RasterInfo) -> CoverageRequest:
     if (crs := params.get("crs")) is not None:
         request.crs = ProjCrs.from_user_input(output_crs(crs).uri).to_wkt()
     return request
+
+
+def _crs_subset(subsets: list[str], text: str, raster: RasterInfo) -> list[float | None]:
+    """`subset` on the axes of `subset-crs`, as the native box enclosing it (open ends:
+    the coverage's own extent seen in that CRS)."""
+    crs = ProjCrs.from_user_input(output_crs(text, "subset-crs").uri)
+    axes = {axis.label: axis.grid for axis in crs_axes(crs.to_wkt())}
+    box: list[float | None] = [None, None, None, None]
+    for given in subsets:
+        for label, low, high in _subsets(given, axes):
+            index = 0 if axes[label] == "x" else 1
+            box[index], box[index + 2] = low, high
+    if box == [None, None, None, None]:
+        return box
+    native = ProjCrs.from_wkt(raster.crs_wkt)
+    there = Transformer.from_crs(native, crs, always_xy=True)
+    back = Transformer.from_crs(crs, native, always_xy=True)
+    try:
+        extent = there.transform_bounds(*raster.bounds, densify_pts=21)
+        filled = [extent[i] if v is None else v for i, v in enumerate(box)]
+        out = back.transform_bounds(*filled, densify_pts=21)
+    except Exception:  # pyproj: a box the projection cannot carry
+        message = f"cannot be carried from {text[:60]} to the coverage"
+        raise InvalidParameter("subset", message) from None
+    if not all(math.isfinite(v) for v in out):
+        raise InvalidParameter("subset", f"lies outside what {text[:60]} can carry")
+    return list(out)
 
 
 def _label(name: str, axes: dict[str, str], parameter: str) -> str:

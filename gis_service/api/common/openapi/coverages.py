@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from .parameters import query_parameter
+from .schemas import CRS_SCHEMA
 from .sharing import ERRORS, problem
 
 _AXES = "`Lat`, `Lon` (EPSG:4326), `E`, `N` (UTM) ...: the domain set's `axisLabels`"
@@ -27,6 +28,12 @@ _COVERAGE_PARAMS = [
     _ref("bbox"),
     _ref("bbox-crs"),
     _text("subset", f"Axis ranges or slices, e.g. `Lat(25.2:25.3),Lon(55.4:*)`; axes: {_AXES}."),
+    query_parameter(
+        "subset-crs",
+        "The CRS `subset` is given in (same identifiers as `crs`; its axes, e.g. `Lon`,"
+        " `Lat` for CRS84); default the coverage's own.",
+        CRS_SCHEMA,
+    ),
     _text("scale-size", "Cells along axes, e.g. `Lon(200),Lat(150)`."),
     query_parameter(
         "scale-factor",
