@@ -118,6 +118,9 @@ class FeatureQuery:
     sortby: list[SortKey] = field(default_factory=list)
     #: Only these feature ids (a generalised tile's chosen features); None: any id.
     fids: tuple[int, ...] | None = None
+    #: False: a feature whose bounds meet `bbox` may come though its shape misses the box
+    #: (a tile clips every feature to the box itself, so the store spares the exact test).
+    bbox_exact: bool = True
 
     @property
     def filtered(self) -> bool:

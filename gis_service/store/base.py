@@ -30,7 +30,7 @@ from .catalog_versions import stamp
 from .raster_files import RasterStorage, is_raster_location
 
 if TYPE_CHECKING:  # streaming imports sorting, which imports this module
-    from .streaming import FeatureStream
+    from .streaming import ExportBatch, FeatureStream
 
 T = TypeVar("T")
 
@@ -257,6 +257,15 @@ class Store(ABC):
         Checks and plans eagerly (errors surface before a response starts), then reads in
         batches on a connection of its own until the stream is closed.
         """
+
+    def read_selection(
+        self, *, collection: CollectionInfo, query: FeatureQuery
+    ) -> list[ExportBatch]:
+        """Every feature the query selects, read at once in the calling thread: a tile's
+        few thousand, where a stream's own connection and planning would cost more than
+        the read (a store may use the thread's connection)."""
+        with self.open_stream(collection=collection, query=query) as stream:
+            return list(stream)
 
     def replace_collection(
         self,

@@ -25,11 +25,14 @@ class Dialect(Protocol):
     @property
     def fid(self) -> str: ...
 
-    def bbox_condition(self, bbox: BBox, collection: CollectionInfo) -> tuple[str, list[Any]]:
+    def bbox_condition(
+        self, bbox: BBox, collection: CollectionInfo, exact: bool = True
+    ) -> tuple[str, list[Any]]:
         """Exact intersection with the box, using the spatial index where it pays.
 
         Features without geometry match every box (OGC /req/core/fc-bbox-response); the
         collection says whether there are any, so the common case keeps a pure index query.
+        `exact` False: the index's candidates suffice (the caller tests or clips them).
         """
 
     def bind(self, value: Any, kind: PropertyType) -> Any:

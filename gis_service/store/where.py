@@ -76,7 +76,7 @@ def build_where(collection: CollectionInfo, query: FeatureQuery, dialect: Dialec
     """The filter part of a query, without paging."""
     where = Where()
     if query.bbox is not None:
-        clause, params = dialect.bbox_condition(query.bbox, collection)
+        clause, params = dialect.bbox_condition(query.bbox, collection, query.bbox_exact)
         where.add(clause, *params)
     if query.interval is not None:
         _temporal(collection, query.interval, dialect, where)

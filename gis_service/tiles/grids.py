@@ -8,8 +8,9 @@ tile splitting into four at the next matrix.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 import morecantile
@@ -24,6 +25,8 @@ OFFERED = ("WebMercatorQuad", "WorldCRS84Quad")
 MAX_ZOOM = 22
 #: MVT coordinates per tile side (the MVT default, 16 per display pixel of a 256 px tile).
 EXTENT = 4096
+#: Closed-form projections (`Grid._projection`).
+MERCATOR, PLATE_CARREE = "mercator", "plate-carree"
 
 
 class TileMatrixSetNotFound(NotFound):
@@ -80,10 +83,16 @@ class Grid:
 
     def to_world(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """CRS84 longitude/latitude arrays in world units (see the class)."""
+        lon, lat = np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
+        if self._projection == MERCATOR:
+            x = (lon + 180.0) / 360.0
+            y = (1.0 - np.arcsinh(np.tan(np.radians(lat))) / np.pi) / 2.0
+            return x, y
+        if self._projection == PLATE_CARREE:
+            return (lon + 180.0) / 180.0, (90.0 - lat) / 180.0
         x, y = _to_crs(self.id).transform(lon, lat)
-        bounds = self.tms.xy_bbox
-        size = bounds.top - bounds.bottom  # matrix 0 is width0 tiles of this size across
-        return (x - bounds.left) / size, (bounds.top - y) / size
+        left, top, size = self._frame
+        return (x - left) / size, (top - y) / size
 
     def tile_bbox_crs84(self, z: int, row: int, col: int, buffer: float = 0.0) -> tuple:
         """The tile's CRS84 bounds, grown by `buffer` of a tile on each side (clamped)."""
@@ -95,12 +104,35 @@ class Grid:
         return (max(west, -180.0), max(south, -90.0), min(east, 180.0), min(north, 90.0))
 
     def to_crs84(self, wx: float, wy: float) -> tuple[float, float]:
-        bounds = self.tms.xy_bbox
-        size = bounds.top - bounds.bottom
-        x = bounds.left + min(max(wx, 0.0), float(self.width0)) * size
-        y = bounds.top - min(max(wy, 0.0), 1.0) * size
-        lon, lat = _to_crs(self.id).transform(x, y, direction="INVERSE")
+        wx, wy = min(max(wx, 0.0), float(self.width0)), min(max(wy, 0.0), 1.0)
+        if self._projection == MERCATOR:
+            return wx * 360.0 - 180.0, math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * wy))))
+        if self._projection == PLATE_CARREE:
+            return wx * 180.0 - 180.0, 90.0 - wy * 180.0
+        left, top, size = self._frame
+        lon, lat = _to_crs(self.id).transform(
+            left + wx * size, top - wy * size, direction="INVERSE"
+        )
         return float(lon), float(lat)
+
+    @cached_property
+    def _frame(self) -> tuple[float, float, float]:
+        """Matrix 0's left and top edges and the size of one of its tiles, in the CRS."""
+        bounds = self.tms.xy_bbox
+        return bounds.left, bounds.top, bounds.top - bounds.bottom
+
+    @cached_property
+    def _projection(self) -> str:
+        """How CRS84 maps onto the grid: closed forms for the two sets offered (pyproj's
+        per-call setup was a fifth of a 2,000-polygon tile's time, py-spy on W6), pyproj
+        for any other; tests/tiles/test_index.py holds them to pyproj's answers."""
+        crs = self.tms.crs._pyproj_crs
+        frame = tuple(round(v, 6) for v in self._frame)
+        if crs.to_epsg() == 3857 and frame == (-20037508.342789, 20037508.342789, 40075016.685578):
+            return MERCATOR
+        if crs.is_geographic and frame == (-180.0, 90.0, 180.0):
+            return PLATE_CARREE
+        return "pyproj"
 
     def tile_of(self, z: int, lon: float, lat: float) -> tuple[int, int]:
         """(row, col) of the matrix-z tile holding a CRS84 position (clamped to the grid)."""

@@ -96,14 +96,15 @@ class Renderer:
             equals=q.equals,
             filter=q.filter,
             version=info.version or None,
+            bbox_exact=False,  # the box's candidates: `_in_box` and the clip test them
         )
 
     def _read(self, info: CollectionInfo, spec: TileSpec, query: FeatureQuery) -> Layer:
         layer = Layer(info.id)
-        with self.store.open_stream(collection=info, query=query) as stream:
-            for batch in stream:
-                geometries = shape(_geometries(batch.wkbs), spec.grid, spec.z, spec.row, spec.col)
-                add(layer, batch.fids, geometries, _chosen(batch.columns, spec.properties))
+        for batch in self.store.read_selection(collection=info, query=query):
+            geometries = _in_box(_geometries(batch.wkbs), spec)
+            geometries = shape(geometries, spec.grid, spec.z, spec.row, spec.col)
+            add(layer, batch.fids, geometries, _chosen(batch.columns, spec.properties))
         return layer
 
     def _filtered(self, info: CollectionInfo, spec: TileSpec) -> Rendered:
@@ -111,13 +112,12 @@ class Renderer:
         fids: list[int] = []
         wkbs: list[bytes | None] = []
         columns: dict[str, list[Any]] = {}
-        with self.store.open_stream(collection=info, query=self._query(info, spec)) as stream:
-            for batch in stream:
-                fids += batch.fids
-                wkbs += batch.wkbs
-                for name, values in _chosen(batch.columns, spec.properties).items():
-                    columns.setdefault(name, []).extend(values)
-        geometries = _geometries(wkbs)
+        for batch in self.store.read_selection(collection=info, query=self._query(info, spec)):
+            fids += batch.fids
+            wkbs += batch.wkbs
+            for name, values in _chosen(batch.columns, spec.properties).items():
+                columns.setdefault(name, []).extend(values)
+        geometries = _in_box(_geometries(wkbs), spec)
         present = np.flatnonzero(~shapely.is_missing(geometries))
         if len(present) <= MAX_FEATURES:
             layer = Layer(info.id)
@@ -150,6 +150,20 @@ class Renderer:
 
 def _geometries(wkbs: list[bytes | None]) -> np.ndarray:
     return shapely.from_wkb(np.array(wkbs, dtype=object))
+
+
+def _in_box(geometries: np.ndarray, spec: TileSpec) -> np.ndarray:
+    """Points outside the buffered tile (the index's candidates round outwards) become
+    None; lines and polygons are left to the clip, which empties those that miss it."""
+    kinds = shapely.get_type_id(geometries)
+    points = np.flatnonzero((kinds == 0) | (kinds == 4))
+    if len(points):
+        box = shapely.box(*spec.bbox().parts()[0])  # tiles never cross the antimeridian
+        outside = points[~shapely.intersects(geometries[points], box)]
+        if len(outside):
+            geometries = geometries.copy()
+            geometries[outside] = None
+    return geometries
 
 
 def _chosen(columns: dict[str, list[Any]], names: tuple[str, ...] | None) -> dict[str, list[Any]]:

@@ -32,3 +32,22 @@ def test_overlapping_boxes_crowd_every_matrix_and_few_none():
     index = build_boxes(np.arange(10), bounds, grid("WorldCRS84Quad"))
     assert index.crowded(10, 22) == []
     assert index.crowded(5, 22) == list(range(23))  # ten boxes over one place, at any zoom
+
+
+def test_closed_form_projections_agree_with_morecantile():
+    """The grids' own CRS84 <-> world-unit formulas land where morecantile (pyproj) puts
+    the same positions: tile corners to 1e-9 degrees, positions in the same tile."""
+    rng = np.random.default_rng(5)
+    lon, lat = rng.uniform(-180, 180, 2000), rng.uniform(-85, 85, 2000)
+    for tms_id in ("WebMercatorQuad", "WorldCRS84Quad"):
+        g, tms = grid(tms_id), morecantile.tms.get(tms_id)
+        for z, row, col in ((0, 0, 0), (7, 55, 83), (14, 7006, 10723)):
+            if col >= g.width0 * 2**z:
+                continue
+            b = tms.bounds(morecantile.Tile(col, row, z))
+            ours = g.tile_bbox_crs84(z, row, col)
+            assert np.allclose(ours, (b.left, b.bottom, b.right, b.top), rtol=0, atol=1e-9)
+        wx, wy = g.to_world(lon, lat)
+        for i in range(0, 2000, 97):
+            t = tms.tile(lon[i], lat[i], 12)
+            assert (int(wy[i] * 2**12), int(wx[i] * 2**12)) == (t.y, t.x)

@@ -86,7 +86,9 @@ class GpkgDialect(GpkgFilterDialect):
     def bind(self, value: Any, kind: PropertyType) -> Any:
         return bind_value(value, kind)
 
-    def bbox_condition(self, bbox: BBox, collection: CollectionInfo) -> tuple[str, list[Any]]:
+    def bbox_condition(
+        self, bbox: BBox, collection: CollectionInfo, exact: bool = True
+    ) -> tuple[str, list[Any]]:
         g, fid, rtree = quote(self.layout.geom), self.fid, self.layout.rtree
         parts = bbox.parts()
         clauses, params = [], []
@@ -100,11 +102,16 @@ class GpkgDialect(GpkgFilterDialect):
                 clauses.append(f"{g} IS NULL")
             return " OR ".join(clauses), params
         for minx, miny, maxx, maxy in parts:
-            clauses.append(
-                f"({fid} IN (SELECT id FROM {rtree} WHERE minx <= ? AND maxx >= ?"
-                f" AND miny <= ? AND maxy >= ?) AND gis_intersects_box({g}, ?, ?, ?, ?))"
+            candidates = (
+                f"{fid} IN (SELECT id FROM {rtree} WHERE minx <= ? AND maxx >= ?"
+                f" AND miny <= ? AND maxy >= ?)"
             )
-            params += [maxx, minx, maxy, miny, minx, miny, maxx, maxy]
+            params += [maxx, minx, maxy, miny]
+            if not exact:  # the R-tree's candidates (its float32 boxes round outwards)
+                clauses.append(f"({candidates})")
+                continue
+            clauses.append(f"({candidates} AND gis_intersects_box({g}, ?, ?, ?, ?))")
+            params += [minx, miny, maxx, maxy]
         if collection.has_null_geometry:  # answered by the partial index on null geometry
             clauses.append(
                 f"{fid} IN (SELECT {fid} FROM {quote(self.layout.table)} WHERE {g} IS NULL)"

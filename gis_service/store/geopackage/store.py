@@ -34,7 +34,7 @@ from ..paging import check_filters, run_page
 from ..rows import run
 from ..sorting import selection_sql
 from ..sql import quote
-from ..streaming import FeatureStream
+from ..streaming import ExportBatch, FeatureStream
 from ..turns import Turns
 from ..where import build_where
 from . import boxes, encoding, filters, recovery
@@ -225,6 +225,20 @@ class GeoPackageStore(Store):
         convert = dict(rows.conversions)
         batches = streaming.batches(cursor, rows.names, encoding.wkbs_of, convert)
         return FeatureStream(opened.info, batches, conn.close)
+
+    def read_selection(
+        self, *, collection: CollectionInfo, query: FeatureQuery
+    ) -> list[ExportBatch]:
+        conn, opened, _path = self._generation(collection, query.version)
+        check_filters(opened.info, query)
+        rows = GpkgRows(opened.info, opened.layout, query)
+        dialect = GpkgDialect(opened.layout)
+        where = build_where(opened.info, query, dialect)
+        sql, params = selection_sql(rows.select_sql, where, opened.info, query, dialect, None)
+        with Deadline(conn, self.statement_timeout_ms):
+            cursor = conn.execute(sql, params)
+            convert = dict(rows.conversions)
+            return list(streaming.batches(cursor, rows.names, encoding.wkbs_of, convert))
 
     # -- writing ---------------------------------------------------------------------
     def _writer(

@@ -36,7 +36,9 @@ class PgDialect(PgFilterDialect):
     def bind(self, value: Any, kind: PropertyType) -> Any:
         return value
 
-    def bbox_condition(self, bbox: BBox, collection: CollectionInfo) -> tuple[str, list[Any]]:
+    def bbox_condition(
+        self, bbox: BBox, collection: CollectionInfo, exact: bool = True
+    ) -> tuple[str, list[Any]]:
         """The GiST index finds the candidates (`&&`); a candidate whose bounding box lies
         inside the box shrunk by a margin intersects it for certain (`@`, the box already
         in hand: a tenth of the CPU of the exact test); only the others are tested
@@ -47,7 +49,10 @@ class PgDialect(PgFilterDialect):
         for part in bbox.parts():
             minx, miny, maxx, maxy = part
             margin = 1e-6 * max(1.0, *(abs(c) for c in part))
-            if maxx - minx > 2 * margin and maxy - miny > 2 * margin:
+            if not exact:  # the candidates: the caller clips them
+                clauses.append(f'"geom" && {_BOX}')
+                params += [*part]
+            elif maxx - minx > 2 * margin and maxy - miny > 2 * margin:
                 clauses.append(
                     f'("geom" && {_BOX} AND ("geom" @ {_BOX} OR _ST_Intersects("geom", {_BOX})))'
                 )
