@@ -33,8 +33,10 @@ def import_store(
     count: int,
     collection: str = COLLECTION,
     temporal: str | None = "opened",
+    env: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """W7: the project's own `gis-service import`, timed from process start to exit."""
+    """W7: the project's own `gis-service import`, timed from process start to exit
+    (`env`: the process environment, `bench_env()` by default)."""
     cmd = [
         *procs.gis_service_command(),
         "import",
@@ -47,7 +49,7 @@ def import_store(
         "--store",
         store,
     ]
-    timed = procs.run_timed(cmd, env=bench_env(), timeout=3600)
+    timed = procs.run_timed(cmd, env=env or bench_env(), timeout=3600)
     reported = re.search(r"^seconds\s+([\d.]+)", timed.stdout, re.MULTILINE)
     inner = float(reported.group(1)) if reported else None
     return {
