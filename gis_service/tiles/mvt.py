@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import shapely
 
 _MOVE_TO, _LINE_TO, _CLOSE = 1, 2, 7
@@ -174,29 +175,96 @@ def _field(tag: int, payload: bytes) -> bytes:
 
 
 def _tags(columns: dict[str, Sequence[Any]], n: int) -> tuple[np.ndarray, np.ndarray, list, list]:
-    """Per feature (key, value) index pairs, concatenated, their counts, keys and values."""
+    """Per feature (key, value) index pairs, concatenated, their counts, keys and values
+    (each a whole Layer.values field, deduplicated across the layer's properties)."""
     keys: list[str] = []
     values: list[bytes] = []
-    seen: dict[tuple[type, Any], int] = {}
+    seen: dict[type, dict[Any, int]] = {}  # by type: 1, 1.0 and True are one dict key
     table = np.full((n, 2 * max(len(columns), 1)), -1, np.int64)
-    for name, column in columns.items():
-        k = len(keys)
+    for k, (name, column) in enumerate(columns.items()):
         keys.append(name)
-        indexes = table[:, 2 * k + 1]
-        for row, v in enumerate(column):
-            if v is None:
-                continue
-            found = seen.get((type(v), v))
-            if found is None:
-                encoded = _value(v)
-                if encoded is None:
-                    continue
-                found = seen[(type(v), v)] = len(values)
-                values.append(encoded)
-            indexes[row] = found
+        codes, uniques = _distinct(column)
+        index = np.full(len(uniques) + 1, -1, np.int64)  # by code + 1 (code -1: none)
+        index[1:] = _indexes(uniques, seen, values)
+        indexes = index[codes + 1]
+        table[:, 2 * k + 1] = indexes
         table[:, 2 * k] = np.where(indexes >= 0, k, -1)
     present = table >= 0
     return table[present].astype(np.uint64), present.sum(axis=1), keys, values
+
+
+def _indexes(uniques: list[Any], seen: dict[type, dict[Any, int]], values: list[bytes]) -> list:
+    """Each distinct value's index in the layer's values (-1: not encodable), adding the
+    new ones. A column of strings is looked up and encoded in bulk (names are mostly
+    distinct: value by value, they were a quarter of a point tile, py-spy W6 z14)."""
+    kinds = set(map(type, uniques))
+    kind = kinds.pop() if len(kinds) == 1 else None
+    if kind not in (str, int):  # floats too: NaN is no dictionary key
+        return [_index_of(v, seen, values) for v in uniques]
+    known = seen.setdefault(kind, {})
+    found = list(map(known.get, uniques))
+    new = [v for v, f in zip(uniques, found, strict=True) if f is None]
+    if new:
+        first = len(values)
+        if kind is str:
+            values += [_string_field(raw) for raw in map(str.encode, new)]
+        else:
+            values += [b"\x22" + _int_field(v) for v in new]
+        known.update(zip(new, range(first, first + len(new)), strict=True))
+        found = list(map(known.get, uniques))
+    return found
+
+
+def _index_of(v: Any, seen: dict[type, dict[Any, int]], values: list[bytes]) -> int:
+    known = seen.setdefault(type(v), {})
+    found = known.get(v)
+    if found is None:
+        encoded = _value(v)
+        if encoded is None:
+            return -1
+        found = known[v] = len(values)
+        values.append(_field(0x22, encoded))
+    return found
+
+
+def _int_field(v: int) -> bytes:
+    """The length and body of a Layer.values field holding an int Value (`_value`)."""
+    body = _uvarint(v & 0xFFFFFFFFFFFFFFFF)
+    return _SMALL[len(body) + 1] + b"\x20" + body
+
+
+def _string_field(raw: bytes) -> bytes:
+    """A Layer.values field holding a string Value (`_value`, `_field`, unrolled)."""
+    n = len(raw)
+    if n < 126:
+        return b"\x22" + _SMALL[n + 2] + b"\x0a" + _SMALL[n] + raw
+    return _field(0x22, b"\x0a" + _uvarint(n) + raw)
+
+
+def _distinct(column: Sequence[Any]) -> tuple[np.ndarray, list[Any]]:
+    """Each row's code among the column's distinct values in order of first appearance
+    (-1: None), and those values. pandas hashes a column of one type in C (a point tile's
+    property loop was a quarter of its time, py-spy on W6 facilities z14); a column of
+    mixed types goes value by value, since 1, 1.0 and True are equal keys to a hash."""
+    kinds = set(map(type, column))
+    kinds.discard(type(None))
+    if len(kinds) <= 1 and not kinds & {float}:  # NaN: pandas would take it for None
+        objects = np.empty(len(column), dtype=object)
+        objects[:] = list(column)
+        codes, uniques = pd.factorize(objects, use_na_sentinel=True)
+        return codes.astype(np.int64), list(uniques)
+    seen: dict[tuple[type, Any], int] = {}
+    uniques: list[Any] = []
+    codes = np.full(len(column), -1, np.int64)
+    for row, v in enumerate(column):
+        if v is None:
+            continue
+        code = seen.get((type(v), v))
+        if code is None:
+            code = seen[(type(v), v)] = len(uniques)
+            uniques.append(v)
+        codes[row] = code
+    return codes, uniques
 
 
 def _vsize(v: np.ndarray) -> np.ndarray:
@@ -276,6 +344,6 @@ def layer(
     features, _ = varints(w.out)
     parts = [b"\x78\x02", _field(0x0A, name.encode()), features]
     parts += [_field(0x1A, k.encode()) for k in keys]
-    parts += [_field(0x22, v) for v in values]
+    parts += values
     parts.append(b"\x28" + _uvarint(extent))
     return _field(0x1A, b"".join(parts))
