@@ -9,7 +9,7 @@ decodes, in the tests and the benchmark's checks.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,18 +56,31 @@ def tile_transform(grid: Grid, z: int, row: int, col: int):
 
 def shape(geometries: np.ndarray, grid: Grid, z: int, row: int, col: int) -> np.ndarray:
     """Tile-unit geometries, clipped to the buffered tile, simplified, snapped to integers;
-    None where nothing of a feature is left to draw."""
+    None where nothing of a feature is left to draw.
+
+    Lines and polygons are simplified before they are projected, in degrees no larger
+    than the tolerance anywhere in the tile (`Grid.degrees_per_unit`): the projection and
+    the clip then see a fraction of the vertices (a z6 tile of 2,000 32-vertex circles:
+    ~7 instead of 33 each). A shape that this leaves invalid or empty takes the exact path
+    from its unsimplified self (`snap`)."""
     if len(geometries) == 0:
         return geometries
-    out = shapely.transform(geometries, tile_transform(grid, z, row, col))
-    kinds = shapely.get_type_id(out)
+    kinds = shapely.get_type_id(geometries)
+    extended = np.flatnonzero(kinds >= 1)  # lines and polygons (points: the store's bbox)
+    to_tile = tile_transform(grid, z, row, col)
+    simple = geometries.copy()
+    degrees = grid.degrees_per_unit(z, row)
+    if len(extended) and degrees is not None:
+        simple[extended] = shapely.simplify(
+            geometries[extended], TOLERANCE * degrees, preserve_topology=False
+        )
+    simple = shapely.transform(simple, to_tile)
     lo, hi = -BUFFER, EXTENT + BUFFER
-    extended = kinds >= 1  # lines and polygons (points are kept by the store's bbox)
-    clipped = out.copy()
-    if extended.any():
-        clipped[extended] = shapely.clip_by_rect(out[extended], lo, lo, hi, hi)
-        out[extended] = shapely.simplify(clipped[extended], TOLERANCE, preserve_topology=False)
-    out = snap(out, clipped)
+    if len(extended):
+        simple[extended] = shapely.clip_by_rect(simple[extended], lo, lo, hi, hi)
+        if degrees is None:
+            simple[extended] = shapely.simplify(simple[extended], TOLERANCE, False)
+    out = snap(simple, lambda chosen: _clipped(geometries[chosen], to_tile))
     out = shapely.orient_polygons(out, exterior_cw=False)  # MVT: exteriors have positive area
     out[shapely.is_empty(out) | shapely.is_missing(out)] = None
     mixed = shapely.get_type_id(out) == 7
@@ -76,18 +89,26 @@ def shape(geometries: np.ndarray, grid: Grid, z: int, row: int, col: int) -> np.
     return out
 
 
-def snap(simple: np.ndarray, clipped: np.ndarray) -> np.ndarray:
+def _clipped(geometries: np.ndarray, to_tile: Callable) -> np.ndarray:
+    lo, hi = -BUFFER, EXTENT + BUFFER
+    return shapely.clip_by_rect(shapely.transform(geometries, to_tile), lo, lo, hi, hi)
+
+
+def snap(simple: np.ndarray, unsimplified: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
     """`simple` (Douglas-Peucker) rounded to the integer grid; where that leaves a
     geometry invalid or empty, the slow exact path instead: topology-preserving
-    simplification of `clipped` and GEOS's `set_precision`, which keep small polygons.
+    simplification of the feature clipped but not simplified (`unsimplified(indexes)`)
+    and GEOS's `set_precision`, which keep small polygons (an empty one stays empty).
 
     For 2,000 clipped coverage circles the fast path costs ~13 ms, the exact one ~170 ms;
     at z6 (most circles under a pixel) a third of them take the exact path."""
     snapped = shapely.transform(simple, np.rint)
-    bad = ~shapely.is_valid(snapped) | (shapely.is_empty(snapped) & ~shapely.is_empty(clipped))
-    redo = np.flatnonzero(bad & ~shapely.is_missing(clipped))
+    kinds = shapely.get_type_id(simple)
+    bad = (kinds >= 1) & (~shapely.is_valid(snapped) | shapely.is_empty(snapped))
+    redo = np.flatnonzero(bad)
     if len(redo):
-        exact = shapely.simplify(clipped[redo], TOLERANCE, preserve_topology=True)
+        clipped = unsimplified(redo)
+        exact = shapely.simplify(clipped, TOLERANCE, preserve_topology=True)
         snapped[redo] = shapely.set_precision(exact, 1.0)
     return snapped
 

@@ -115,6 +115,21 @@ class Grid:
         )
         return float(lon), float(lat)
 
+    def degrees_per_unit(self, z: int, row: int) -> float | None:
+        """The fewest CRS84 degrees (along either axis) that one tile unit of matrix z spans
+        anywhere in the row: a tolerance in tile units times this never exceeds itself in
+        the tile. None without a closed form (`_projection`)."""
+        units = 2.0**z * EXTENT
+        if self._projection == PLATE_CARREE:
+            return 180.0 / units
+        if self._projection != MERCATOR:
+            return None
+        margin = 1 / 32  # of a tile: beyond the clip's buffer
+        north = self.to_crs84(0.0, (row - margin) / 2**z)[1]
+        south = self.to_crs84(0.0, (row + 1 + margin) / 2**z)[1]
+        edge = max(abs(north), abs(south))  # Mercator stretches latitude by 1/cos
+        return 360.0 / units * math.cos(math.radians(edge))
+
     @cached_property
     def _frame(self) -> tuple[float, float, float]:
         """Matrix 0's left and top edges and the size of one of its tiles, in the CRS."""

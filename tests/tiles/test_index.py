@@ -51,3 +51,21 @@ def test_closed_form_projections_agree_with_morecantile():
         for i in range(0, 2000, 97):
             t = tms.tile(lon[i], lat[i], 12)
             assert (int(wy[i] * 2**12), int(wx[i] * 2**12)) == (t.y, t.x)
+
+
+def test_degrees_per_unit_never_exceeds_a_unit_in_the_tile():
+    """A step of `degrees_per_unit` along either axis, anywhere in the (buffered) tile,
+    moves at most one tile unit: simplifying in degrees by it stays within tolerance."""
+    for tms_id in ("WebMercatorQuad", "WorldCRS84Quad"):
+        g = grid(tms_id)
+        for z, row, col in ((2, 1, 2), (6, 27, 42), (10, 437, 670), (14, 1000, 1000)):
+            d = g.degrees_per_unit(z, row)
+            west, south, east, north = g.tile_bbox_crs84(z, row, col, 64 / 4096)
+            lon, lat = np.meshgrid(np.linspace(west, east - d, 9), np.linspace(south, north - d, 9))
+            x0, y0 = g.to_world(lon.ravel(), lat.ravel())
+            x1, _ = g.to_world(lon.ravel() + d, lat.ravel())
+            _, y1 = g.to_world(lon.ravel(), lat.ravel() + d)
+            units = 2**z * 4096
+            assert np.all(np.abs(x1 - x0) * units <= 1 + 1e-9)
+            assert np.all(np.abs(y1 - y0) * units <= 1 + 1e-9)
+            assert np.abs(y1 - y0).max() * units > 0.5  # and is not needlessly small
