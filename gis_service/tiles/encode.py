@@ -81,7 +81,9 @@ def shape(geometries: np.ndarray, grid: Grid, z: int, row: int, col: int) -> np.
         if degrees is None:
             simple[extended] = shapely.simplify(simple[extended], TOLERANCE, False)
     out = snap(simple, lambda chosen: _clipped(geometries[chosen], to_tile))
-    out = shapely.orient_polygons(out, exterior_cw=False)  # MVT: exteriors have positive area
+    polygons = np.flatnonzero((kinds == 3) | (kinds == 6))
+    if len(polygons):  # MVT: exteriors have positive area
+        out[polygons] = shapely.orient_polygons(out[polygons], exterior_cw=False)
     out[shapely.is_empty(out) | shapely.is_missing(out)] = None
     mixed = shapely.get_type_id(out) == 7
     for i in np.flatnonzero(mixed):
