@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -236,7 +236,8 @@ def _clamped(grid: Grid, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, 
 
 
 class IndexCache:
-    """Indexes by (collection, generation, tile matrix set), at most `capacity` features.
+    """Indexes by (collection, generation, tile matrix set[, selection]), at most
+    `capacity` features.
 
     Building one takes a second per million features: concurrent requests for the same
     generation wait for the one build rather than each making their own.
@@ -244,11 +245,11 @@ class IndexCache:
 
     def __init__(self, capacity: int = 5_000_000) -> None:
         self.capacity = capacity
-        self._items: OrderedDict[tuple[str, int, str], TileIndex] = OrderedDict()
+        self._items: OrderedDict[Hashable, TileIndex] = OrderedDict()
         self._lock = threading.Lock()
-        self._building: dict[tuple[str, int, str], threading.Lock] = {}
+        self._building: dict[Hashable, threading.Lock] = {}
 
-    def get(self, key: tuple[str, int, str], make: Callable[[], TileIndex]) -> TileIndex:
+    def get(self, key: Hashable, make: Callable[[], TileIndex]) -> TileIndex:
         with self._lock:
             found = self._items.get(key)
             if found is not None:

@@ -4,13 +4,17 @@ A tile whose selection holds at most `MAX_FEATURES` features carries exactly tho
 features `/items` returns for the buffered tile's box), clipped and simplified. A fuller
 tile is generalised: points become clusters (one per 8-pixel cell, carrying `count`), and
 other geometries under a display pixel are dropped, the `MAX_FEATURES` largest kept.
-Without a filter the index decides from memory which case a tile is and which features
-a generalised one keeps; with one, the filtered selection in the tile is read and
-generalised as it comes (its cost grows with what the filter selects there).
+The index decides from memory which case a tile is and which features a generalised one
+keeps: the generation's index, or for a filtered tile of matrices 0 to `FILTERED_INDEX_ZOOM`
+one of the filtered selection (built once per generation and selection, from a stream of
+its geometries), so that no low-zoom tile reads the whole selection per request. A
+filtered tile of a deeper matrix reads the selection in the tile and generalises it as it
+comes (its cost grows with what the filter selects there).
 """
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +23,7 @@ import shapely
 
 from ..domain.collection import CollectionInfo
 from ..domain.query import BBox, FeatureQuery
-from ..store.base import Store
+from ..store.base import FeatureBoxes, Store
 from . import index as tile_index
 from .encode import BUFFER, Layer, add, shape
 from .grids import EXTENT, Grid
@@ -28,6 +32,8 @@ from .grids import EXTENT, Grid
 MAX_FEATURES = 2000
 #: In a generalised tile, lines and polygons smaller than this part of a tile are dropped.
 MIN_SIZE = 1 / 256
+#: Filtered tiles up to this matrix come from an index of the filtered selection.
+FILTERED_INDEX_ZOOM = tile_index.COARSE_ZOOM
 #: Geometry types clustered (a collection of single points; any other is a box index).
 POINT_TYPES = frozenset({"Point"})
 
@@ -42,6 +48,9 @@ class TileSpec:
     col: int
     query: FeatureQuery = field(default_factory=FeatureQuery)  # interval, equals, filter
     properties: tuple[str, ...] | None = None
+    #: The request's parameters, canonical: the key of its selection's index (None: none
+    #: given, and a filtered tile then reads its selection in the tile at every zoom).
+    selection: Hashable | None = None
 
     @property
     def filtered(self) -> bool:
@@ -64,17 +73,41 @@ class Renderer:
         self.store = store
         self.indexes = indexes
 
-    def index(self, info: CollectionInfo, grid: Grid) -> tile_index.TileIndex:
-        def make() -> tile_index.TileIndex:
-            boxes = self.store.feature_boxes(collection=info, version=info.version or None)
-            return tile_index.build(boxes, grid, info.geometry_type in POINT_TYPES)
+    def index(
+        self, info: CollectionInfo, grid: Grid, spec: TileSpec | None = None
+    ) -> tile_index.TileIndex:
+        """The generation's index; with a filtered `spec`, that of its selection."""
+        points = info.geometry_type in POINT_TYPES
 
-        return self.indexes.get((info.id, info.version, grid.id), make)
+        def make() -> tile_index.TileIndex:
+            if spec is not None:
+                return tile_index.build(self._selection_boxes(info, spec), grid, points)
+            boxes = self.store.feature_boxes(collection=info, version=info.version or None)
+            return tile_index.build(boxes, grid, points)
+
+        key = (info.id, info.version, grid.id)
+        return self.indexes.get(key if spec is None else (*key, spec.selection), make)
+
+    def _selection_boxes(self, info: CollectionInfo, spec: TileSpec) -> FeatureBoxes:
+        """The bounds of every feature the spec's filters select (streamed: only ids and
+        boxes are kept)."""
+        q = spec.query
+        query = FeatureQuery(
+            interval=q.interval, equals=q.equals, filter=q.filter, version=info.version or None
+        )
+        fids, bounds = [np.empty(0, np.int64)], [np.empty((0, 4))]
+        with self.store.open_stream(collection=info, query=query) as stream:
+            for batch in stream:
+                geometries = _geometries(batch.wkbs)
+                drawn = ~(shapely.is_missing(geometries) | shapely.is_empty(geometries))
+                fids.append(np.asarray(batch.fids, np.int64)[drawn])
+                bounds.append(shapely.bounds(geometries[drawn]))
+        return FeatureBoxes(np.concatenate(fids), np.concatenate(bounds))
 
     def layer(self, info: CollectionInfo, spec: TileSpec) -> Rendered:
-        if spec.filtered:
+        if spec.filtered and (spec.z > FILTERED_INDEX_ZOOM or spec.selection is None):
             return self._filtered(info, spec)
-        idx = self.index(info, spec.grid)
+        idx = self.index(info, spec.grid, spec if spec.filtered else None)
         count = idx.count(spec.z, spec.row, spec.col)
         if count == 0:
             return Rendered(Layer(info.id), False)

@@ -433,6 +433,7 @@ class Reads:
         self.boxes = 0
         self.streams = 0
         self.rows = 0
+        self.opened = 0  # whole streams (a filtered selection's index is built from one)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.store, name)
@@ -440,6 +441,10 @@ class Reads:
     def feature_boxes(self, **kwargs: Any) -> Any:
         self.boxes += 1
         return self.store.feature_boxes(**kwargs)
+
+    def open_stream(self, **kwargs: Any) -> Any:
+        self.opened += 1
+        return self.store.open_stream(**kwargs)
 
     def read_selection(self, **kwargs: Any) -> Any:
         self.streams += 1
@@ -492,6 +497,40 @@ def test_low_zoom_tiles_never_read_the_whole_layer(crowd, reads, tms):
             tile(crowd, "crowd", tms, z, row, col)
             assert reads.streams == 0
     assert reads.boxes == 0
+
+
+@pytest.mark.parametrize(
+    "cid, query, selected",
+    [
+        ("crowd", "filter=kind%3D%27a%27", lambda c: c.kind == "a"),
+        ("crowd", "kind=b&properties=n", lambda c: c.kind == "b"),
+        ("squares", "filter=kind%3C%3E%27tiny%27", lambda c: c.square_kind != "tiny"),
+    ],
+)
+def test_filtered_low_zoom_tiles_read_the_selection_once(crowd, reads, cid, query, selected):
+    """z0-z6 with a filter: the first tile streams the selection once, to index it; no
+    tile of those matrices then reads more than it draws (points: none, clusters from the
+    index, counting exactly the selected points in the tile)."""
+    chosen = set(np.flatnonzero(selected(crowd)) + 1)
+    drawn = 0
+    for z in range(7):
+        for row, col in tiles_over(WMQ, z):
+            reads.streams = reads.rows = 0
+            features, _body = tile(crowd, cid, WMQ, z, row, col, query)
+            assert reads.opened == 1  # the one index build, at the first tile
+            assert reads.rows <= LIMIT
+            if cid == "crowd":
+                inside = chosen & set(points_in(crowd, WMQ, z, row, col).tolist())
+                if len(inside) > LIMIT:
+                    assert reads.rows == 0
+                    counts = [f["properties"]["count"] for f in features.values()]
+                    assert sum(counts) == len(inside), (z, row, col)
+                else:
+                    assert inside <= set(features) <= chosen
+            else:  # the largest selected squares, those not under a pixel
+                assert set(features) <= chosen and reads.rows == len(features)
+                drawn += len(features)
+    assert cid == "crowd" or drawn > 0
 
 
 def test_the_tile_cache_is_bounded(crowd):

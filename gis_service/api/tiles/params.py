@@ -24,8 +24,8 @@ def tile_spec(request: Request, info: CollectionInfo) -> tuple[TileSpec, tuple]:
     if not request.scope["query_string"]:  # most tiles: nothing to parse or check
         return _spec(request, FeatureQuery(), None), ()
     query, properties = _features(request, info, TILE_PARAMS)
-    spec = _spec(request, query, properties)
-    return spec, tuple(sorted(request.query_params.multi_items()))
+    params = tuple(sorted(request.query_params.multi_items()))
+    return _spec(request, query, properties, params), params
 
 
 def tile_params(request: Request, info: CollectionInfo, allowed: frozenset[str]) -> dict[str, str]:
@@ -52,7 +52,8 @@ def dataset_spec(request: Request) -> tuple[TileSpec, tuple]:
     reject_unknown(request, DATASET_PARAMS)
     qp = request.query_params
     query = FeatureQuery(interval=parse_datetime(qp.get("datetime")))
-    return _spec(request, query, None), (qp.get("datetime"),)
+    params = (qp.get("datetime"),)
+    return _spec(request, query, None, params), params
 
 
 def collections_param(request: Request) -> list[str] | None:
@@ -67,8 +68,13 @@ def collections_param(request: Request) -> list[str] | None:
     return list(dict.fromkeys(names))
 
 
-def _spec(request: Request, query: FeatureQuery, properties: tuple[str, ...] | None) -> TileSpec:
+def _spec(
+    request: Request,
+    query: FeatureQuery,
+    properties: tuple[str, ...] | None,
+    params: tuple | None = None,
+) -> TileSpec:
     path = request.path_params
     tms = grid(path["tileMatrixSetId"])
     z, row, col = tms.check(path["tileMatrix"], path["tileRow"], path["tileCol"])
-    return TileSpec(tms, z, row, col, query, properties)
+    return TileSpec(tms, z, row, col, query, properties, params)
