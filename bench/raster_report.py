@@ -31,12 +31,11 @@ def versions() -> dict[str, str]:
 def judge(results: dict[str, Any]) -> list[dict[str, Any]]:
     """Per store: tiles ≥ TiTiler's rate at every zoom; zonal-stats ≤ 2 × exactextract."""
     verdicts = []
-    peer = results.get("titiler", {})
     for kind, store in results["stores"].items():
         if store.get("status") == "SKIPPED":
             continue
         for zoom, entry in store.get("tiles", {}).items():
-            theirs = peer.get("tiles", {}).get(zoom, {})
+            theirs = store.get("titiler_tiles", {}).get(zoom, {})
             ratio = entry.get("ratio_to_titiler")
             verdicts.append(
                 {
@@ -81,8 +80,8 @@ def _tile_rows(results: dict[str, Any]) -> list[str]:
         " | TiTiler req/s | p50 ms | p99 ms | ours ÷ TiTiler |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    peer = results.get("titiler", {}).get("tiles", {})
     for kind, store in results["stores"].items():
+        peer = store.get("titiler_tiles", {})
         for zoom, entry in store.get("tiles", {}).items():
             distinct = entry.get("check", {}).get("distinct_tiles")
             rows.append(
@@ -90,6 +89,31 @@ def _tile_rows(results: dict[str, Any]) -> list[str]:
                 f" | {_tile_cell(peer.get(zoom))} | {_num(entry.get('ratio_to_titiler'), 2)} |"
             )
     return rows
+
+
+def _agreement_lines(results: dict[str, Any]) -> list[str]:
+    """How the decoded tiles compared: with the COG's cells, and TiTiler's with ours."""
+    lines = []
+    for kind, store in results["stores"].items():
+        decoded = [
+            v for e in store.get("tiles", {}).values() for v in e["check"]["decoded"].values()
+        ]
+        if decoded:
+            lines.append(
+                f"- {kind}: {len(decoded)} decoded tiles against the COG's cells: transparent"
+                f" mask agrees on ≥ {min(v['mask_agreement'] for v in decoded):.2%} of pixels,"
+                f" ramp index within 5 steps on ≥ {min(v['index_within_5'] for v in decoded):.2%}"
+            )
+        same = [e["same_as_ours"] for e in store.get("titiler_tiles", {}).values()]
+        same = [s for s in same if s.get("tiles")]
+        if same:
+            lines.append(
+                f"- {kind}: TiTiler's decoded tiles against ours ({sum(s['tiles'] for s in same)}"
+                f" tiles): identical RGBA on ≥ {min(s['identical_pixels_min'] for s in same):.2%}"
+                f" of pixels, identical transparency on"
+                f" ≥ {min(s['identical_mask_min'] for s in same):.2%}"
+            )
+    return lines
 
 
 def _zonal_rows(results: dict[str, Any]) -> list[str]:
@@ -151,7 +175,13 @@ def _header(results: dict[str, Any]) -> list[str]:
 
 
 def markdown(results: dict[str, Any], json_name: str) -> str:
-    lines = [*_header(results), "", "## Map tiles (uncached)", "", *_tile_rows(results)]
+    rounds = results["config"]["rounds"]
+    lines = [*_header(results), "", "## Map tiles (uncached)", "", *_tile_rows(results), ""]
+    lines.append(
+        f"Each server's best of {rounds} alternating rounds per zoom (ours, TiTiler, ours, ...;"
+        " every round is in the JSON). Every distinct tile was checked first:"
+    )
+    lines += ["", *_agreement_lines(results)]
     lines += ["", "## zonal-stats, 300 districts", "", *_zonal_rows(results), "", "## Targets", ""]
     for v in results["targets"]:
         met = {True: "met", False: "**NOT met**", None: "not measured"}[v["met"]]
