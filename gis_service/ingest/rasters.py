@@ -92,4 +92,3 @@ def _existing(store: Store, collection_id: str) -> CollectionInfo | None:
         return store.get_collection(collection_id)
     except CollectionNotFound:
         return None
-

@@ -453,4 +453,3 @@ class Store(ABC):
         if is_raster_location(record.location):
             return self.rasters().remove(record.location)
         return self.drop_version(collection_id, record)
-

@@ -179,4 +179,5 @@ def job_document(base: str, job: Job) -> dict[str, Any]:
         ],
     }
 
+
 # GET /jobs/{jobId} answers for uploads and process runs alike: api/processes/jobs.py

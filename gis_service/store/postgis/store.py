@@ -139,9 +139,7 @@ class PostgisStore(Store):
         table = f"{quote(self.schema)}.{quote(name)}"
         return self.generations.info(table, info), self.generations.policy(policy)
 
-    def _resolve_raster_plan(
-        self, collection_id: str
-    ) -> Plan[tuple[CollectionInfo, AccessPolicy]]:
+    def _resolve_raster_plan(self, collection_id: str) -> Plan[tuple[CollectionInfo, AccessPolicy]]:
         """A raster collection lives in the catalog's `rasters` table, not `collections`."""
         rows = yield (
             f"SELECT r.info, a.policy FROM {quote(self.schema)}.rasters r"
