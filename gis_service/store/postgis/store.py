@@ -329,6 +329,9 @@ class PostgisStore(Store):
     ) -> FeatureStream:
         return stream.open_stream(self, collection, query, limit)
 
+    def read_selection(self, *, collection: CollectionInfo, query: FeatureQuery) -> list:
+        return stream.read_selection(self, collection, query)
+
     def feature_boxes(self, *, collection: CollectionInfo, version: int | None) -> FeatureBoxes:
         with self.pool.connection() as conn, conn.transaction():
             table, _info = self.lookup(conn, collection.id, version)

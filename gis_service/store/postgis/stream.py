@@ -55,10 +55,7 @@ def open_stream(
             columns = whole_layer.batches(conn, table, info, limit)
             columns = _guarded(columns, conn, store.pool)
             return FeatureStream(info, streaming.Prefetch(columns), stack.close)
-        rows = PgRows(table, info)
-        dialect = PgDialect(info)
-        where = build_where(info, query, dialect)
-        sql, params = selection_sql(rows.select_sql, where, info, query, dialect, limit)
+        sql, params = _selection(table, info, query, limit)
         cursor = stack.enter_context(conn.cursor(name=f"download_{uuid.uuid4().hex}"))
         try:
             cursor.execute(sql, params)
@@ -67,11 +64,37 @@ def open_stream(
     except BaseException as exc:
         stack.__exit__(type(exc), exc, exc.__traceback__)  # rolls back
         raise
-    conversions = {p.name: _converter(p.type) for p in info.properties if p.type in _CONVERTED}
-    batches = streaming.batches(cursor, [p.name for p in info.properties], list, conversions)
-    batches = _guarded(batches, conn, store.pool)
+    batches = _guarded(_batches(cursor, info), conn, store.pool)
     # The next FETCH runs (the server working, psycopg parsing) while a batch is encoded.
     return FeatureStream(info, streaming.Prefetch(batches), stack.close)
+
+
+def read_selection(store: Host, collection: CollectionInfo, query: FeatureQuery) -> list:
+    """A tile's selection at once: one plain query on a pool connection (a named cursor,
+    its FETCHes and a prefetch thread cost more than a few thousand rows)."""
+    with store.pool.connection() as conn, conn.transaction():
+        table, info = store.lookup(conn, collection.id, query.version)
+        check_filters(info, query)
+        sql, params = _selection(table, info, query, None)
+        try:
+            cursor = conn.execute(sql, params)
+        except psycopg.errors.UndefinedTable:
+            raise CollectionNotFound(collection.id) from None  # deleted after the lookup
+        return list(_batches(cursor, info))
+
+
+def _selection(
+    table: str, info: CollectionInfo, query: FeatureQuery, limit: int | None
+) -> tuple[str, list[Any]]:
+    rows = PgRows(table, info)
+    dialect = PgDialect(info)
+    where = build_where(info, query, dialect)
+    return selection_sql(rows.select_sql, where, info, query, dialect, limit)
+
+
+def _batches(cursor: Any, info: CollectionInfo) -> Iterator[ExportBatch]:
+    conversions = {p.name: _converter(p.type) for p in info.properties if p.type in _CONVERTED}
+    return streaming.batches(cursor, [p.name for p in info.properties], list, conversions)
 
 
 def _guarded(
