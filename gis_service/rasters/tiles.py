@@ -148,7 +148,7 @@ def render_tile(
     if style.media == PNG:
         bands = _drawn_bands(image, ramp)
         if bands.dtype == np.uint8:
-            return png.encode(bands, sub_filter=ramp is None)
+            return png.encode(bands, up_filter=ramp is None)
     fmt = "WEBP" if style.media == WEBP else "PNG"
     return image.render(img_format=fmt, colormap=ramp)
 

@@ -37,12 +37,12 @@ def gdal_bands(body: bytes) -> np.ndarray:
 
 
 @pytest.mark.parametrize("count", [1, 2, 3, 4])
-@pytest.mark.parametrize("sub_filter", [False, True])
-def test_decodes_to_the_bands_given(count, sub_filter):
+@pytest.mark.parametrize("up_filter", [False, True])
+def test_decodes_to_the_bands_given(count, up_filter):
     rng = np.random.default_rng(count)
     bands = rng.integers(0, 256, (count, 37, 53), dtype=np.uint8)  # not square, not 256
     bands[:, :10] = 7  # runs, so the compressor has something to do
-    body = png.encode(bands, sub_filter=sub_filter)
+    body = png.encode(bands, up_filter=up_filter)
     image = Image.open(io.BytesIO(body))
     assert image.format == "PNG" and image.mode == MODES[count] and image.size == (53, 37)
     pixels = np.asarray(image)
