@@ -77,8 +77,8 @@ def _tile_cell(entry: dict[str, Any] | None) -> str:
 def _tile_rows(results: dict[str, Any]) -> list[str]:
     rows = [
         "| store | zoom | distinct tiles | ours req/s | p50 ms | p99 ms"
-        " | TiTiler req/s | p50 ms | p99 ms | ours ÷ TiTiler |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        " | TiTiler req/s | p50 ms | p99 ms | ours ÷ TiTiler | KB a tile, ours / TiTiler's |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for kind, store in results["stores"].items():
         peer = store.get("titiler_tiles", {})
@@ -86,7 +86,9 @@ def _tile_rows(results: dict[str, Any]) -> list[str]:
             distinct = entry.get("check", {}).get("distinct_tiles")
             rows.append(
                 f"| {kind} | {zoom} | {_num(distinct, 0)} | {_tile_cell(entry)}"
-                f" | {_tile_cell(peer.get(zoom))} | {_num(entry.get('ratio_to_titiler'), 2)} |"
+                f" | {_tile_cell(peer.get(zoom))} | {_num(entry.get('ratio_to_titiler'), 2)}"
+                f" | {_num(entry.get('kb_per_response'))}"
+                f" / {_num(peer.get(zoom, {}).get('kb_per_response'))} |"
             )
     return rows
 

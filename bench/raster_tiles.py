@@ -268,3 +268,5 @@ def time_round(
         return
     best = max(entry["rounds"], key=lambda r: r["rps"])
     entry.update({k: best[k] for k in ("rps", "p50_ms", "p99_ms", "mean_ms", "requests")})
+    if best.get("bytes") and best["requests"]:  # wrk counts bytes (headers included)
+        entry["kb_per_response"] = round(best["bytes"] / best["requests"] / 1000, 1)

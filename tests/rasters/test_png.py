@@ -5,6 +5,7 @@ pixels rio-tiler's own (GDAL) PNG rendering of the same tile holds."""
 from __future__ import annotations
 
 import io
+import zlib
 from pathlib import Path
 
 import morecantile
@@ -48,6 +49,21 @@ def test_decodes_to_the_bands_given(count, up_filter):
     pixels = np.asarray(image)
     assert np.array_equal(pixels.reshape(37, 53, count), np.moveaxis(bands, 0, -1))
     assert np.array_equal(gdal_bands(body), bands)
+
+
+def test_a_magnified_tile_takes_the_up_filter():
+    """Rows repeating the one above (a tile past the raster's resolution) are stored as
+    differences (filter byte 2), which deflate to almost nothing; it still decodes exactly."""
+    rng = np.random.default_rng(5)
+    coarse = rng.integers(0, 256, (4, 16, 256), dtype=np.uint8)
+    bands = np.repeat(coarse, 16, axis=1)  # each row 16 times
+    body = png.encode(bands)
+    raw = zlib.decompress(body[41:-16])  # IDAT data: after 33 + 8 bytes, before CRC + IEND
+    assert raw[0] == png.UP and raw[256 * 4 + 1] == png.UP
+    assert np.array_equal(gdal_bands(body), bands)
+    plain = png.encode(rng.integers(0, 256, (4, 256, 256), dtype=np.uint8))
+    assert zlib.decompress(plain[41:-16])[0] == png.NONE
+    assert len(body) < len(plain) / 4
 
 
 def test_refuses_what_png_cannot_hold():
