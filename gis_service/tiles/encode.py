@@ -91,6 +91,21 @@ def shape(geometries: np.ndarray, grid: Grid, z: int, row: int, col: int) -> np.
     return out
 
 
+def box_shapes(world: np.ndarray, z: int, row: int, col: int) -> np.ndarray:
+    """World-unit boxes (n x 4) as tile-unit rectangles, snapped outwards to whole units
+    (at least one across), exteriors of positive area as MVT wants."""
+    scale = 2.0**z * EXTENT
+    x0 = np.floor(world[:, 0] * scale - col * EXTENT)
+    y0 = np.floor(world[:, 1] * scale - row * EXTENT)
+    x1 = np.maximum(np.ceil(world[:, 2] * scale - col * EXTENT), x0 + 1)
+    y1 = np.maximum(np.ceil(world[:, 3] * scale - row * EXTENT), y0 + 1)
+    lo, hi = -BUFFER, EXTENT + BUFFER
+    rects = shapely.box(
+        np.clip(x0, lo, hi), np.clip(y0, lo, hi), np.clip(x1, lo, hi), np.clip(y1, lo, hi)
+    )
+    return shapely.orient_polygons(rects, exterior_cw=False)
+
+
 def _clipped(geometries: np.ndarray, to_tile: Callable) -> np.ndarray:
     lo, hi = -BUFFER, EXTENT + BUFFER
     return shapely.clip_by_rect(shapely.transform(geometries, to_tile), lo, lo, hi, hi)

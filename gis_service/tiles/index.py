@@ -186,6 +186,18 @@ class BoxIndex:
     def largest(self, z: int, row: int, col: int, buffer: float, keep: int, min_size: float):
         """Ids of at most `keep` features over the tile, largest first, none under
         `min_size` of a tile across (points, of size 0, come last but are kept)."""
+        return self.fids[self._largest(z, row, col, buffer, keep, min_size)]
+
+    def largest_boxes(
+        self, z: int, row: int, col: int, buffer: float, keep: int, min_size: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """`largest`'s ids (ascending) and their world-unit boxes."""
+        chosen = self._largest(z, row, col, buffer, keep, min_size)
+        return self.fids[chosen], self.boxes[chosen]
+
+    def _largest(
+        self, z: int, row: int, col: int, buffer: float, keep: int, min_size: float
+    ) -> np.ndarray:
         chosen = self.select(z, row, col, buffer)
         b = self.boxes[chosen]
         extent = np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]) * 2.0**z
@@ -194,7 +206,7 @@ class BoxIndex:
         if len(chosen) > keep:
             top = np.argpartition(-extent, keep - 1)[:keep]
             chosen = chosen[top]
-        return np.sort(self.fids[chosen])
+        return chosen[np.argsort(self.fids[chosen], kind="stable")]
 
     @property
     def size(self) -> int:

@@ -199,8 +199,8 @@ def _indexes(uniques: list[Any], seen: dict[type, dict[Any, int]], values: list[
     distinct: value by value, they were a quarter of a point tile, py-spy W6 z14)."""
     kinds = set(map(type, uniques))
     kind = kinds.pop() if len(kinds) == 1 else None
-    if kind not in (str, int):  # floats too: NaN is no dictionary key
-        return [_index_of(v, seen, values) for v in uniques]
+    if kind not in (str, int, float) or (kind is float and _has_nan(uniques)):
+        return [_index_of(v, seen, values) for v in uniques]  # NaN is no dictionary key
     known = seen.setdefault(kind, {})
     found = list(map(known.get, uniques))
     new = [v for v, f in zip(uniques, found, strict=True) if f is None]
@@ -208,6 +208,8 @@ def _indexes(uniques: list[Any], seen: dict[type, dict[Any, int]], values: list[
         first = len(values)
         if kind is str:
             values += [_string_field(raw) for raw in map(str.encode, new)]
+        elif kind is float:
+            values += [b"\x22\x09\x19" + _DOUBLE.pack(v) for v in new]
         else:
             values += [b"\x22" + _int_field(v) for v in new]
         known.update(zip(new, range(first, first + len(new)), strict=True))
@@ -225,6 +227,13 @@ def _index_of(v: Any, seen: dict[type, dict[Any, int]], values: list[bytes]) -> 
         found = known[v] = len(values)
         values.append(_field(0x22, encoded))
     return found
+
+
+def _has_nan(values: Sequence[Any]) -> bool:
+    return any(v != v for v in values)  # None != None is False
+
+
+_DOUBLE = struct.Struct("<d")
 
 
 def _int_field(v: int) -> bytes:
@@ -248,7 +257,7 @@ def _distinct(column: Sequence[Any]) -> tuple[np.ndarray, list[Any]]:
     mixed types goes value by value, since 1, 1.0 and True are equal keys to a hash."""
     kinds = set(map(type, column))
     kinds.discard(type(None))
-    if len(kinds) <= 1 and not kinds & {float}:  # NaN: pandas would take it for None
+    if len(kinds) <= 1 and not (kinds == {float} and _has_nan(column)):  # NaN: None to pandas
         objects = np.empty(len(column), dtype=object)
         objects[:] = list(column)
         codes, uniques = pd.factorize(objects, use_na_sentinel=True)

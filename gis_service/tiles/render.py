@@ -25,7 +25,7 @@ from ..domain.collection import CollectionInfo
 from ..domain.query import BBox, FeatureQuery
 from ..store.base import FeatureBoxes, Store
 from . import index as tile_index
-from .encode import BUFFER, Layer, add, shape
+from .encode import BUFFER, Layer, add, box_shapes, shape
 from .grids import EXTENT, Grid
 
 #: A layer of a tile holding more features than this is generalised.
@@ -34,6 +34,12 @@ MAX_FEATURES = 2000
 MIN_SIZE = 1 / 256
 #: Filtered tiles up to this matrix come from an index of the filtered selection.
 FILTERED_INDEX_ZOOM = tile_index.COARSE_ZOOM
+#: In a generalised tile, polygons under this many tile units across (two display pixels)
+#: are drawn as their bounding boxes, from the index: at that size a rectangle and the
+#: simplified shape differ by under a pixel, and no geometry is parsed, simplified or
+#: clipped for them (the bulk of a z6 coverage tile's time, bench/tile_stages.py).
+BOX_UNITS = 32
+POLYGON_TYPES = frozenset({"Polygon", "MultiPolygon"})
 #: Geometry types clustered (a collection of single points; any other is a box index).
 POINT_TYPES = frozenset({"Point"})
 
@@ -117,9 +123,16 @@ class Renderer:
             return Rendered(
                 _cluster_layer(info.id, idx.clusters(spec.z, spec.row, spec.col), spec), True
             )
-        fids = idx.largest(spec.z, spec.row, spec.col, BUFFER / EXTENT, MAX_FEATURES, MIN_SIZE)
+        fids, world = idx.largest_boxes(
+            spec.z, spec.row, spec.col, BUFFER / EXTENT, MAX_FEATURES, MIN_SIZE
+        )
         query = FeatureQuery(version=info.version or None, fids=tuple(int(f) for f in fids))
-        return Rendered(self._read(info, spec, query), True)
+        small = None
+        if info.geometry_type in POLYGON_TYPES:
+            across = np.maximum(world[:, 2] - world[:, 0], world[:, 3] - world[:, 1])
+            tiny = across * 2.0**spec.z * EXTENT < BOX_UNITS
+            small = (fids[tiny], world[tiny])
+        return Rendered(self._read(info, spec, query, small), True)
 
     def _query(self, info: CollectionInfo, spec: TileSpec) -> FeatureQuery:
         q = spec.query
@@ -132,11 +145,26 @@ class Renderer:
             bbox_exact=False,  # the box's candidates: `_in_box` and the clip test them
         )
 
-    def _read(self, info: CollectionInfo, spec: TileSpec, query: FeatureQuery) -> Layer:
+    def _read(
+        self,
+        info: CollectionInfo,
+        spec: TileSpec,
+        query: FeatureQuery,
+        small: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> Layer:
+        """The features, shaped; those of `small` (ascending ids, world boxes) as boxes."""
         layer = Layer(info.id)
         for batch in self.store.read_selection(collection=info, query=query):
-            geometries = _in_box(_geometries(batch.wkbs), spec)
+            wkbs, boxed, at = batch.wkbs, np.zeros(len(batch.fids), bool), None
+            if small is not None and len(small[0]):
+                ids = np.asarray(batch.fids, np.int64)
+                at = np.minimum(np.searchsorted(small[0], ids), len(small[0]) - 1)
+                boxed = small[0][at] == ids
+                wkbs = [None if b else w for w, b in zip(wkbs, boxed.tolist(), strict=True)]
+            geometries = _in_box(_geometries(wkbs), spec)
             geometries = shape(geometries, spec.grid, spec.z, spec.row, spec.col)
+            if at is not None and boxed.any():
+                geometries[boxed] = box_shapes(small[1][at[boxed]], spec.z, spec.row, spec.col)
             add(layer, batch.fids, geometries, _chosen(batch.columns, spec.properties))
         return layer
 

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import orjson
 import pytest
+import shapely.geometry
 from fastapi.testclient import TestClient
 
 from gis_service.app import create_app
@@ -379,6 +380,25 @@ def test_generalised_polygon_tiles_keep_the_largest(crowd, tms):
             for fid, feature in list(features.items())[:50]:
                 assert feature["properties"]["label"] == f"sq {fid - 1}"
                 assert feature["geometry"]["type"] in ("Polygon", "MultiPolygon")
+
+
+@pytest.mark.parametrize("tms", [WMQ, CRS84Q])
+def test_generalised_polygons_are_drawn_where_they_are(crowd, tms):
+    """In a generalised tile each kept square spans its own box to a tile unit, whether
+    drawn from its geometry or (under two display pixels across) as its index box; both
+    kinds occur."""
+    world = square_world(crowd, tms)
+    sizes = []
+    for z in crowded_square_zooms(crowd, tms):
+        for row, col in tiles_over(tms, z):
+            features, _body = tile(crowd, "squares", tms, z, row, col)
+            origin = np.array([col, row, col, row]) * 4096
+            for fid, feature in features.items():
+                expected = np.clip(world[fid - 1] * 2**z * 4096 - origin, -64, 4096 + 64)
+                drawn = shapely.geometry.shape(feature["geometry"]).bounds
+                assert np.allclose(drawn, expected, rtol=0, atol=1.0), (z, fid, drawn, expected)
+                sizes.append(max(expected[2] - expected[0], expected[3] - expected[1]))
+    assert min(sizes) < 32 <= max(sizes)  # boxes from the index and shapes both checked
 
 
 def test_polygon_generalisation_really_drops_and_keeps(crowd):

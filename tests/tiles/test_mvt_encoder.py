@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import mapbox_vector_tile
 import numpy as np
 import shapely
@@ -49,3 +51,22 @@ def test_values_are_stored_once_per_layer():
     assert body.count(b"\x0a\x01x") == 1  # the string Value, once
     assert body.count(b"\x22\x02\x20\x07") == 1  # the int Value 7, once
     assert body.count(b"\x19" + np.float64(7.0).tobytes()) == 1  # the double, apart from it
+
+
+def test_float_columns_with_and_without_nan():
+    """Floats are encoded in bulk unless a NaN is among them (then value by value); both
+    read back as written, a NaN as a NaN, a repeated float stored once."""
+    n = 40
+    columns = {
+        "plain": [0.5 * (i % 4) for i in range(n)],
+        "holes": [float("nan") if i % 3 == 0 else -1.25 for i in range(n)],
+    }
+    points = shapely.points(np.full((n, 2), 10.0))
+    body = mvt.layer("l", list(range(n)), points, columns, 4096)
+    decoded = mapbox_vector_tile.decode(body)["l"]["features"]
+    for f in decoded:
+        i = f["id"]
+        assert f["properties"]["plain"] == 0.5 * (i % 4)
+        hole = f["properties"]["holes"]
+        assert math.isnan(hole) if i % 3 == 0 else hole == -1.25
+    assert body.count(b"\x19" + np.float64(1.5).tobytes()) == 1
