@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..domain.collection import CollectionInfo, PropertyType
-from .grids import MAX_ZOOM, Grid
+from .grids import EXTENT, MAX_ZOOM, Grid
 from .index import CELL_BITS
-from .render import MAX_FEATURES, MIN_SIZE, POINT_TYPES
+from .render import BOX_UNITS, MAX_FEATURES, MIN_SIZE, POINT_TYPES, POLYGON_TYPES
 
 MVT = "application/vnd.mapbox-vector-tile"
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
@@ -64,6 +64,11 @@ def generalisation(info: CollectionInfo, zooms: list[int] | None) -> dict[str, A
             f" 1/{round(1 / MIN_SIZE)} of the tile across and keeps the {MAX_FEATURES}"
             " largest, with their properties"
         )
+        if info.geometry_type in POLYGON_TYPES:
+            how["geometries"] += (
+                f"; there, polygons under {BOX_UNITS / EXTENT * 256:g} of the tile's 256"
+                " display pixels across are drawn as their bounding boxes"
+            )
     how["simplification"] = "every tile: clipped to the tile plus 1/64, simplified to 1/1024"
     if zooms is not None:
         how["generalisedTileMatrices"] = [str(z) for z in zooms]

@@ -350,6 +350,8 @@ def test_metadata_lists_exactly_the_crowded_polygon_zooms(crowd, tms):
     expected = crowded_square_zooms(crowd, tms)
     assert expected
     assert generalised_zooms(crowd, "squares", tms) == expected
+    doc = crowd.client.get(f"/collections/squares/tiles/{tms}").json()
+    assert "drawn as their bounding boxes" in doc["generalisation"]["geometries"]
 
 
 @pytest.mark.parametrize("tms", [WMQ, CRS84Q])
