@@ -70,3 +70,14 @@ def test_float_columns_with_and_without_nan():
         hole = f["properties"]["holes"]
         assert math.isnan(hole) if i % 3 == 0 else hole == -1.25
     assert body.count(b"\x19" + np.float64(1.5).tobytes()) == 1
+
+
+def test_the_encoder_benchmark_layers_decode_alike():
+    """bench/mvt_encoders.py's two layers: ours and mapbox-vector-tile's encoding decode to
+    the same features (what its side-by-side timing relies on)."""
+    from bench import mvt_encoders
+
+    rng = np.random.default_rng(1)
+    for geoms, columns in (mvt_encoders.polygons(rng), mvt_encoders.points(rng)):
+        ours = mvt_encoders.ours(geoms, columns)
+        assert mvt_encoders.same_features(ours, mvt_encoders.theirs(geoms, columns))
