@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import shapely
 
 _MOVE_TO, _LINE_TO, _CLOSE = 1, 2, 7
@@ -252,16 +251,20 @@ def _string_field(raw: bytes) -> bytes:
 
 def _distinct(column: Sequence[Any]) -> tuple[np.ndarray, list[Any]]:
     """Each row's code among the column's distinct values in order of first appearance
-    (-1: None), and those values. pandas hashes a column of one type in C (a point tile's
-    property loop was a quarter of its time, py-spy on W6 facilities z14); a column of
-    mixed types goes value by value, since 1, 1.0 and True are equal keys to a hash."""
+    (-1: None), and those values. A column of one type is hashed by the interpreter's own
+    loops (`dict.fromkeys`, `map`: a point tile's property loop was a quarter of its time,
+    py-spy on W6 facilities z14; pandas would do it too, but serving never imports pandas);
+    a column of mixed types goes value by value, since 1, 1.0 and True are one dict key."""
     kinds = set(map(type, column))
     kinds.discard(type(None))
-    if len(kinds) <= 1 and not (kinds == {float} and _has_nan(column)):  # NaN: None to pandas
-        objects = np.empty(len(column), dtype=object)
-        objects[:] = list(column)
-        codes, uniques = pd.factorize(objects, use_na_sentinel=True)
-        return codes.astype(np.int64), list(uniques)
+    if len(kinds) <= 1 and not (kinds == {float} and _has_nan(column)):
+        index = {v: i for i, v in enumerate(dict.fromkeys(column))}
+        none = index.pop(None, None)
+        if none is not None:  # None has no code; the values after it move up one
+            index = {v: i - (i > none) for v, i in index.items()}
+            index[None] = -1
+        codes = np.fromiter(map(index.__getitem__, column), np.int64, len(column))
+        return codes, [v for v in index if v is not None]
     seen: dict[tuple[type, Any], int] = {}
     uniques: list[Any] = []
     codes = np.full(len(column), -1, np.int64)
