@@ -310,19 +310,7 @@ def serve_tipg(
         "TIPG_DB_SCHEMAS": f'["{PEER_SCHEMA}"]',
         "TIPG_MAX_FEATURES_PER_QUERY": "10000",
     }
-    cmd = [
-        str(venv / "bin" / "uvicorn"),
-        "tipg.main:app",
-        "--host",
-        HOST,
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--no-access-log",
-        "--log-level",
-        "warning",
-    ]
+    cmd = procs.uvicorn_command(venv, "tipg.main:app", port, workers)
     collection = f"{PEER_SCHEMA}.facilities"
     target = Target(
         name="tipg",

@@ -37,6 +37,23 @@ def gis_service_command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "gis_service.cli"]
 
 
+def uvicorn_command(venv: Path, app: str, port: int, workers: int) -> list[str]:
+    """A peer's server as its docs run it: uvicorn APP --workers N on 127.0.0.1, quiet."""
+    return [
+        str(venv / "bin" / "uvicorn"),
+        app,
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
+
+
 def _children_map() -> dict[int, list[int]]:
     children: dict[int, list[int]] = {}
     for entry in os.scandir("/proc"):

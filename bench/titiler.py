@@ -18,7 +18,6 @@ from pathlib import Path
 from urllib.parse import quote
 
 from bench import peers, procs
-from bench.loadgen import HOST
 
 PACKAGE = "titiler.application==2.4.0"
 PACKAGES = [PACKAGE, "uvicorn[standard]"]
@@ -52,19 +51,7 @@ def serve(venv: Path, workers: int, gdal_env: dict[str, str], log: Path) -> Iter
     """uvicorn titiler.application.main:app --workers N on a free 127.0.0.1 port."""
     port = procs.free_port()
     env = {**os.environ, **gdal_env}
-    cmd = [
-        str(venv / "bin" / "uvicorn"),
-        "titiler.application.main:app",
-        "--host",
-        HOST,
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--no-access-log",
-        "--log-level",
-        "warning",
-    ]
+    cmd = procs.uvicorn_command(venv, "titiler.application.main:app", port, workers)
     with procs.serve_command(
         cmd, port=port, workers=workers, env=env, log=log, ready_path="/healthz", cwd=log.parent
     ) as server:

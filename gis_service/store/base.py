@@ -10,24 +10,20 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
-import orjson
 from anyio import to_thread
 
 from ..domain.access import AccessPolicy
 from ..domain.collection import CollectionInfo, PropertyDef, valid_collection_id
 from ..domain.query import FeatureQuery
 from ..errors import (
-    CollectionNotFound,
-    Conflict,
     IngestError,
     InvalidParameter,
-    StoreError,
     VersionGone,
     VersionNotFound,
 )
 from .catalog import Catalog, VersionRecord
-from .catalog_versions import stamp
-from .raster_files import RasterStorage, is_raster_location
+from .catalog_versions import Actor  # defined with the versions it makes
+from .raster_collections import RasterCollections
 
 if TYPE_CHECKING:  # streaming imports sorting, which imports this module
     from .streaming import ExportBatch, FeatureStream
@@ -42,15 +38,6 @@ class Feature:
     fid: int
     wkb: bytes | None
     properties: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who makes a new version, and how (import, upload, append, edit, rollback)."""
-
-    operation: str
-    entity: str | None = None
-    key_id: str | None = None
 
 
 @dataclass
@@ -170,13 +157,11 @@ class CollectionWriter(ABC):
             self.abort()
 
 
-class Store(ABC):
+class Store(RasterCollections, ABC):
     """Typed, keyword-only operations; implementations push the work down to their engine."""
 
     #: Entities, keys and access policies, kept beside the features.
     catalog: Catalog
-    #: Where raster collections' COGs lie (set by the factory; see raster_files.py).
-    raster_files: RasterStorage | None = None
 
     #: How many requests one process should run at once against this store.
     concurrency: int = 4
@@ -216,13 +201,13 @@ class Store(ABC):
             return fn(*args, **kwargs)
         return await to_thread.run_sync(partial(fn, *args, **kwargs))
 
-    async def open_async(self) -> None:  # noqa: B027 - optional hook
+    async def open_async(self) -> None:
         """Anything the async reads need from the running loop (the app's lifespan)."""
 
-    async def close_async(self) -> None:  # noqa: B027 - optional hook
+    async def close_async(self) -> None:
         pass
 
-    async def ready_async(self) -> None:  # noqa: B027 - optional hook
+    async def ready_async(self) -> None:
         """Raises StoreUnavailable when the store cannot answer now (`/ready`)."""
 
     async def resolve_async(self, collection_id: str) -> tuple[CollectionInfo, AccessPolicy]:
@@ -347,109 +332,8 @@ class Store(ABC):
     def drop_version(self, collection_id: str, record: VersionRecord) -> int:
         """Remove a pruned version's data; the bytes freed (0 if it was gone already)."""
 
-    def forget_pruned(self) -> None:  # noqa: B027 - optional hook
+    def forget_pruned(self) -> None:
         """Versions may have been pruned (here or by another process): let go of them."""
 
-    def close(self) -> None:  # noqa: B027 - optional hook
+    def close(self) -> None:
         """Release connections; the default store holds none."""
-
-    # -- raster collections: COG files + the shared catalog (both stores alike) -----------
-    def rasters(self) -> RasterStorage:
-        if self.raster_files is None:
-            raise StoreError("this store has no raster folder (GIS_RASTER_DIR)")
-        return self.raster_files
-
-    def raster_collection(self, collection_id: str) -> CollectionInfo | None:
-        """The current version of a raster collection, or None (no such raster)."""
-        text = self.catalog.raster_info(collection_id)
-        return None if text is None else CollectionInfo.model_validate_json(text)
-
-    def with_rasters(self, infos: list[CollectionInfo]) -> list[CollectionInfo]:
-        """Vector collections and raster ones together, in id order."""
-        rasters = [CollectionInfo.model_validate_json(t) for t in self.catalog.raster_infos()]
-        return sorted([*infos, *rasters], key=lambda info: info.id)
-
-    def publish_raster(
-        self,
-        *,
-        collection_id: str,
-        staged: Any,
-        info: CollectionInfo,
-        actor: Actor,
-        report: dict[str, Any] | None = None,
-        create_only: bool = False,
-    ) -> CollectionInfo:
-        """Make a complete staged COG the collection's new current version.
-
-        The file is placed first and recorded after, in one catalog transaction; if the
-        record fails (a create that lost, a vector collection of that id), the file goes.
-        """
-        if not valid_collection_id(collection_id):
-            raise IngestError(f"collection id {collection_id!r} is not allowed")
-        files = self.rasters()
-        location = files.place(staged, collection_id)
-        try:
-            if self._is_vector(collection_id):
-                raise Conflict(f"collection {collection_id!r} holds features, not a raster")
-            return self._record_raster(collection_id, location, info, actor, report, create_only)
-        except BaseException:
-            files.remove(location)
-            raise
-
-    def _is_vector(self, collection_id: str) -> bool:
-        try:
-            return not self.get_collection(collection_id).is_coverage
-        except CollectionNotFound:
-            return False
-
-    def _record_raster(
-        self,
-        collection_id: str,
-        location: str,
-        info: CollectionInfo,
-        actor: Actor,
-        report: dict[str, Any] | None,
-        create_only: bool,
-    ) -> CollectionInfo:
-        assert info.raster is not None
-        now = datetime.now(UTC)
-        made: dict[str, CollectionInfo] = {}
-
-        def record(version: int) -> VersionRecord:
-            raster = info.raster.model_copy(update={"file": location})  # type: ignore[union-attr]
-            new = info.model_copy(update={"version": version, "updated": now, "raster": raster})
-            made["info"] = new
-            return VersionRecord(
-                collection=collection_id,
-                version=version,
-                created=stamp(now),
-                entity=actor.entity,
-                key_id=actor.key_id,
-                operation=actor.operation,
-                features=0,
-                location=location,
-                info=new.model_dump_json(),
-                report=None if report is None else orjson.dumps(report).decode(),
-            )
-
-        self.catalog.publish_raster(collection_id, record, create_only=create_only)
-        return made["info"]
-
-    def version_disk_sizes(
-        self, collection_id: str, records: list[VersionRecord]
-    ) -> dict[int, int]:
-        """`version_sizes` for any collection: a raster version's size is its COG's."""
-        rasters = [r for r in records if is_raster_location(r.location)]
-        vectors = [r for r in records if not is_raster_location(r.location)]
-        sizes = self.version_sizes(collection_id, vectors) if vectors else {}
-        for record in rasters:
-            size = None if record.pruned else self.rasters().size(record.location)
-            if size is not None:
-                sizes[record.version] = size
-        return sizes
-
-    def drop_any_version(self, collection_id: str, record: VersionRecord) -> int:
-        """`drop_version` for any collection: a raster version's COG is removed."""
-        if is_raster_location(record.location):
-            return self.rasters().remove(record.location)
-        return self.drop_version(collection_id, record)

@@ -56,6 +56,15 @@ _CLAIM = (
 )
 
 
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a new version, and how (import, upload, append, edit, rollback)."""
+
+    operation: str
+    entity: str | None = None
+    key_id: str | None = None
+
+
 def stamp(moment: datetime) -> str:
     """The catalog's time format (UTC, fixed width: text order is time order)."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

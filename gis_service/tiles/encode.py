@@ -70,7 +70,7 @@ def shape(geometries: np.ndarray, grid: Grid, z: int, row: int, col: int) -> np.
     to_tile = tile_transform(grid, z, row, col)
     simple = geometries.copy()
     degrees = grid.degrees_per_unit(z, row)
-    if len(extended) and degrees is not None:
+    if len(extended):
         simple[extended] = shapely.simplify(
             geometries[extended], TOLERANCE * degrees, preserve_topology=False
         )
@@ -78,8 +78,6 @@ def shape(geometries: np.ndarray, grid: Grid, z: int, row: int, col: int) -> np.
     lo, hi = -BUFFER, EXTENT + BUFFER
     if len(extended):
         simple[extended] = shapely.clip_by_rect(simple[extended], lo, lo, hi, hi)
-        if degrees is None:
-            simple[extended] = shapely.simplify(simple[extended], TOLERANCE, False)
     out = snap(simple, lambda chosen: _clipped(geometries[chosen], to_tile))
     polygons = np.flatnonzero((kinds == 3) | (kinds == 6))
     if len(polygons):  # MVT: exteriors have positive area

@@ -15,7 +15,6 @@ from typing import Any
 
 import morecantile
 import numpy as np
-from pyproj import Transformer
 
 from ..errors import InvalidParameter, NotFound
 
@@ -88,11 +87,7 @@ class Grid:
             x = (lon + 180.0) / 360.0
             y = (1.0 - np.arcsinh(np.tan(np.radians(lat))) / np.pi) / 2.0
             return x, y
-        if self._projection == PLATE_CARREE:
-            return (lon + 180.0) / 180.0, (90.0 - lat) / 180.0
-        x, y = _to_crs(self.id).transform(lon, lat)
-        left, top, size = self._frame
-        return (x - left) / size, (top - y) / size
+        return (lon + 180.0) / 180.0, (90.0 - lat) / 180.0  # PLATE_CARREE
 
     def tile_bbox_crs84(self, z: int, row: int, col: int, buffer: float = 0.0) -> tuple:
         """The tile's CRS84 bounds, grown by `buffer` of a tile on each side (clamped)."""
@@ -107,23 +102,15 @@ class Grid:
         wx, wy = min(max(wx, 0.0), float(self.width0)), min(max(wy, 0.0), 1.0)
         if self._projection == MERCATOR:
             return wx * 360.0 - 180.0, math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * wy))))
-        if self._projection == PLATE_CARREE:
-            return wx * 180.0 - 180.0, 90.0 - wy * 180.0
-        left, top, size = self._frame
-        lon, lat = _to_crs(self.id).transform(
-            left + wx * size, top - wy * size, direction="INVERSE"
-        )
-        return float(lon), float(lat)
+        return wx * 180.0 - 180.0, 90.0 - wy * 180.0  # PLATE_CARREE
 
-    def degrees_per_unit(self, z: int, row: int) -> float | None:
+    def degrees_per_unit(self, z: int, row: int) -> float:
         """The fewest CRS84 degrees (along either axis) that one tile unit of matrix z spans
         anywhere in the row: a tolerance in tile units times this never exceeds itself in
-        the tile. None without a closed form (`_projection`)."""
+        the tile."""
         units = 2.0**z * EXTENT
         if self._projection == PLATE_CARREE:
             return 180.0 / units
-        if self._projection != MERCATOR:
-            return None
         margin = 1 / 32  # of a tile: beyond the clip's buffer
         north = self.to_crs84(0.0, (row - margin) / 2**z)[1]
         south = self.to_crs84(0.0, (row + 1 + margin) / 2**z)[1]
@@ -131,23 +118,18 @@ class Grid:
         return 360.0 / units * math.cos(math.radians(edge))
 
     @cached_property
-    def _frame(self) -> tuple[float, float, float]:
-        """Matrix 0's left and top edges and the size of one of its tiles, in the CRS."""
-        bounds = self.tms.xy_bbox
-        return bounds.left, bounds.top, bounds.top - bounds.bottom
-
-    @cached_property
     def _projection(self) -> str:
-        """How CRS84 maps onto the grid: closed forms for the two sets offered (pyproj's
-        per-call setup was a fifth of a 2,000-polygon tile's time, py-spy on W6), pyproj
-        for any other; tests/tiles/test_index.py holds them to pyproj's answers."""
+        """How CRS84 maps onto the grid, in closed form (pyproj's per-call setup was a fifth
+        of a 2,000-polygon tile's time, py-spy on W6); tests/tiles/test_index.py holds both
+        to morecantile's answers. A set offered without one fails as `grid` builds it."""
         crs = self.tms.crs._pyproj_crs
-        frame = tuple(round(v, 6) for v in self._frame)
+        b = self.tms.xy_bbox
+        frame = tuple(round(v, 6) for v in (b.left, b.top, b.top - b.bottom))
         if crs.to_epsg() == 3857 and frame == (-20037508.342789, 20037508.342789, 40075016.685578):
             return MERCATOR
         if crs.is_geographic and frame == (-180.0, 90.0, 180.0):
             return PLATE_CARREE
-        return "pyproj"
+        raise ValueError(f"tile matrix set {self.id} has no closed-form projection here")
 
     def tile_of(self, z: int, lon: float, lat: float) -> tuple[int, int]:
         """(row, col) of the matrix-z tile holding a CRS84 position (clamped to the grid)."""
@@ -171,18 +153,14 @@ def _index(name: str, text: str) -> int:
 
 
 @cache
-def _to_crs(tms_id: str) -> Transformer:
-    tms = morecantile.tms.get(tms_id)
-    return Transformer.from_crs("OGC:CRS84", tms.crs._pyproj_crs, always_xy=True)
-
-
-@cache
 def grid(tms_id: str) -> Grid:
     """An offered set by id; TileMatrixSetNotFound (404) for any other."""
     if tms_id not in OFFERED:
         raise TileMatrixSetNotFound(tms_id)
     tms = morecantile.tms.get(tms_id)
-    return Grid(tms=tms, width0=int(tms.matrix(0).matrixWidth))
+    made = Grid(tms=tms, width0=int(tms.matrix(0).matrixWidth))
+    made._projection  # noqa: B018 - decided (or refused) once, as the set is built
+    return made
 
 
 def grids() -> list[Grid]:

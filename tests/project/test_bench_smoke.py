@@ -6,31 +6,14 @@ Kept in the normal suite (quick mode takes ~15 s) so the harness cannot silently
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from .bench_runs import run_bench
 
 
 def test_quick_bench_on_geopackage(tmp_path: Path) -> None:
     results = tmp_path / "results"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "bench" / "run.py"),
-            "--quick",
-            "--stores",
-            "geopackage",
-            "--results",
-            str(results),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    run_bench("run.py", "--quick", "--stores", "geopackage", "--results", str(results), timeout=120)
     files = list(results.glob("*.json"))
     assert len(files) == 1
     assert (results / "latest.md").exists()

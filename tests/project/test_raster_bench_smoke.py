@@ -7,24 +7,14 @@ silently rot; it needs no network (the peer is off) and binds 127.0.0.1 only.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from .bench_runs import run_bench
 
 
 def test_quick_raster_bench_without_peers(tmp_path: Path) -> None:
     results = tmp_path / "results"
-    script = str(ROOT / "bench" / "rasters.py")
-    proc = subprocess.run(
-        [sys.executable, script, "--quick", "--no-peers", "--results", str(results)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    run_bench("rasters.py", "--quick", "--no-peers", "--results", str(results), timeout=180)
     files = list(results.glob("rasters-*.json"))
     assert len(files) == 1
     assert "## Map tiles" in (results / "rasters-latest.md").read_text()
